@@ -1,0 +1,68 @@
+//! `quantumacy`: the command-line front end of the quantumacy workspace.
+//!
+//! Exit codes: 0 success, 1 failure (one-line message on stderr), 2 usage error (bad arguments or
+//! configuration). With `--json` a command prints exactly one JSON document on stdout and nothing else there;
+//! progress bars go to stderr and are hidden when stderr is not a terminal or with `--quiet`.
+
+mod data;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::{Failure, Output};
+
+/// Quantum-safe collaborative analysis of sensitive medical data.
+#[derive(Debug, Parser)]
+#[command(name = "quantumacy", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+struct GlobalArgs {
+    /// Print one JSON document on stdout instead of human-readable text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Hide progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// The data directory (default: $QUANTUMACY_DATA, else the repository's data/).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The bundled datasets: list them, verify their checksums.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.global.json, cli.global.quiet);
+    let result = match cli.command {
+        Command::Data(cmd) => data::run(cmd, &cli.global, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => out.fail(&failure),
+    }
+}
+
+impl GlobalArgs {
+    /// The data directory chosen by `--data-dir`, or located by the data crate's rules.
+    fn data_dir(&self) -> Result<quantumacy_data::DataDir, Failure> {
+        match &self.data_dir {
+            Some(dir) => quantumacy_data::DataDir::new(dir).map_err(Failure::usage),
+            None => quantumacy_data::DataDir::locate().map_err(Failure::failed),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! # quantumacy
+//!
+//! Quantum-safe collaborative analysis of sensitive medical data. This crate is a thin facade: it re-exports the
+//! subsystem crates, each behind a default-on cargo feature, and adds a small [`prelude`]. It holds no logic.
+//!
+//! | feature | crate | what it is |
+//! |---|---|---|
+//! | `data` | [`quantumacy-data`](data) | checksum-verified loaders for the bundled datasets, deterministic splits |
+//!
+//! Further subsystems (QKD, CKKS, PQC, federated learning, optical MPC) join here as their crates land; see the
+//! README's status table.
+//!
+//! ```
+//! # #[cfg(feature = "data")] {
+//! use quantumacy::prelude::*;
+//!
+//! let data = quantumacy::data::wdbc::load(&DataDir::locate()?)?;
+//! assert_eq!(data.n_features(), 30);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#[cfg(feature = "data")]
+pub use quantumacy_data as data;
+
+/// The types most programs need, for a glob import.
+pub mod prelude {
+    #[cfg(feature = "data")]
+    pub use quantumacy_data::{DataDir, Dataset, DatasetId, ImageSet, Split, group_split, stratified_split};
+}
