@@ -1,7 +1,16 @@
 //! Decoy-state BB84 over fibre: a physically faithful link simulator, parameter estimation, and key-rate theory.
 
+mod bits;
 mod error;
+pub mod eve;
+pub mod link;
+pub mod model;
 mod params;
+pub mod protocol;
+pub mod sim;
+mod state;
 
+pub use bits::BitVec;
 pub use error::{AbortReason, Error, Result};
 pub use params::{Intensity, Preset, Protocol, Source, System};
+pub use state::{Basis, State};

@@ -1,0 +1,159 @@
+//! Bit strings packed into `u64` words, least-significant bit first: bit k is `(words[k / 64] >> (k % 64)) & 1`,
+//! which is the byte convention of `../shared/science/qkd.md` §4 (bit k of a byte string is
+//! `(byte[k/8] >> (k%8)) & 1`) read on a little-endian word.
+
+use serde::{Deserialize, Serialize};
+
+/// A growable, packed bit string.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BitVec {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl std::fmt::Debug for BitVec {
+    // Key material may live in a BitVec: show only its length.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BitVec({} bits)", self.len)
+    }
+}
+
+impl BitVec {
+    /// An empty bit string.
+    pub fn new() -> Self {
+        BitVec::default()
+    }
+
+    /// An empty bit string with room for `bits` bits.
+    pub fn with_capacity(bits: usize) -> Self {
+        BitVec { words: Vec::with_capacity(bits.div_ceil(64)), len: 0 }
+    }
+
+    /// Number of bits.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no bits.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends a bit.
+    pub fn push(&mut self, bit: bool) {
+        if self.len % 64 == 0 {
+            self.words.push(0);
+        }
+        if bit {
+            self.words[self.len / 64] |= 1 << (self.len % 64);
+        }
+        self.len += 1;
+    }
+
+    /// Bit `i`, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<bool> {
+        (i < self.len).then(|| (self.words[i / 64] >> (i % 64)) & 1 == 1)
+    }
+
+    /// The packed words; bits past `len()` in the last word are zero.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    /// Number of ones.
+    pub fn count_ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Number of positions where `self` and `other` differ (over the shorter length).
+    pub fn hamming_distance(&self, other: &BitVec) -> usize {
+        let n = self.len.min(other.len);
+        let full = n / 64;
+        let mut d: usize = self.words[..full]
+            .iter()
+            .zip(&other.words[..full])
+            .map(|(a, b)| (a ^ b).count_ones() as usize)
+            .sum();
+        if n % 64 != 0 {
+            let mask = (1u64 << (n % 64)) - 1;
+            d += ((self.words[full] ^ other.words[full]) & mask).count_ones() as usize;
+        }
+        d
+    }
+
+    /// The bytes of the string, LSB-first within each byte, the last byte zero-padded.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.words.iter().flat_map(|w| w.to_le_bytes()).take(self.len.div_ceil(8)).collect()
+    }
+
+    /// The first `bits` bits of `bytes` (LSB-first); `None` if `bytes` holds fewer.
+    pub fn from_bytes(bytes: &[u8], bits: usize) -> Option<BitVec> {
+        if bytes.len() * 8 < bits {
+            return None;
+        }
+        let mut words: Vec<u64> = bytes[..bits.div_ceil(8)]
+            .chunks(8)
+            .map(|c| {
+                let mut w = [0u8; 8];
+                w[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(w)
+            })
+            .collect();
+        if bits % 64 != 0
+            && let Some(last) = words.last_mut()
+        {
+            *last &= (1u64 << (bits % 64)) - 1;
+        }
+        Some(BitVec { words, len: bits })
+    }
+}
+
+impl FromIterator<bool> for BitVec {
+    fn from_iter<I: IntoIterator<Item = bool>>(iter: I) -> Self {
+        let mut v = BitVec::new();
+        for b in iter {
+            v.push(b);
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn push_get_bytes_round_trip(bits in proptest::collection::vec(any::<bool>(), 0..300)) {
+            let v: BitVec = bits.iter().copied().collect();
+            prop_assert_eq!(v.len(), bits.len());
+            for (i, &b) in bits.iter().enumerate() {
+                prop_assert_eq!(v.get(i), Some(b));
+                // LSB-first byte convention.
+                prop_assert_eq!((v.to_bytes()[i / 8] >> (i % 8)) & 1 == 1, b);
+            }
+            prop_assert_eq!(v.get(bits.len()), None);
+            prop_assert_eq!(BitVec::from_bytes(&v.to_bytes(), bits.len()), Some(v.clone()));
+            prop_assert_eq!(v.count_ones(), bits.iter().filter(|&&b| b).count());
+        }
+
+        #[test]
+        fn hamming_distance_counts_differences(a in proptest::collection::vec(any::<bool>(), 0..200), flips in proptest::collection::vec(any::<bool>(), 0..200)) {
+            let b: Vec<bool> = a.iter().zip(flips.iter().chain(std::iter::repeat(&false))).map(|(x, f)| x ^ f).collect();
+            let expected = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+            let va: BitVec = a.iter().copied().collect();
+            let vb: BitVec = b.iter().copied().collect();
+            prop_assert_eq!(va.hamming_distance(&vb), expected);
+        }
+    }
+
+    #[test]
+    fn from_bytes_rejects_short_input_and_masks_the_tail() {
+        assert!(BitVec::from_bytes(&[0xff], 9).is_none());
+        let v = BitVec::from_bytes(&[0xff, 0xff], 9).unwrap();
+        assert_eq!(v.count_ones(), 9);
+        assert_eq!(format!("{v:?}"), "BitVec(9 bits)");
+    }
+}
