@@ -6,6 +6,7 @@
 //! | feature | crate | what it is |
 //! |---|---|---|
 //! | `data` | [`quantumacy-data`](data) | checksum-verified loaders for the bundled datasets, deterministic splits |
+//! | `qkd` | [`quantumacy-qkd`](qkd) | decoy-state BB84 link simulator, eavesdroppers, sifting, estimation, theory |
 //!
 //! Further subsystems (QKD, CKKS, PQC, federated learning, optical MPC) join here as their crates land; see the
 //! README's status table.
@@ -22,6 +23,8 @@
 
 #[cfg(feature = "data")]
 pub use quantumacy_data as data;
+#[cfg(feature = "qkd")]
+pub use quantumacy_qkd as qkd;
 
 /// The types most programs need, for a glob import.
 pub mod prelude {

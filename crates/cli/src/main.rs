@@ -6,6 +6,7 @@
 
 mod data;
 mod output;
+mod qkd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,9 @@ enum Command {
     /// The bundled datasets: list them, verify their checksums.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Quantum key distribution: link simulation.
+    #[command(subcommand)]
+    Qkd(qkd::QkdCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let out = Output::new(cli.global.json, cli.global.quiet);
     let result = match cli.command {
         Command::Data(cmd) => data::run(cmd, &cli.global, &out),
+        Command::Qkd(cmd) => qkd::run_command(cmd, &cli.global, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -41,7 +41,7 @@ impl BitVec {
 
     /// Appends a bit.
     pub fn push(&mut self, bit: bool) {
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.push(0);
         }
         if bit {
@@ -74,7 +74,7 @@ impl BitVec {
             .zip(&other.words[..full])
             .map(|(a, b)| (a ^ b).count_ones() as usize)
             .sum();
-        if n % 64 != 0 {
+        if !n.is_multiple_of(64) {
             let mask = (1u64 << (n % 64)) - 1;
             d += ((self.words[full] ^ other.words[full]) & mask).count_ones() as usize;
         }
@@ -99,7 +99,7 @@ impl BitVec {
                 u64::from_le_bytes(w)
             })
             .collect();
-        if bits % 64 != 0
+        if !bits.is_multiple_of(64)
             && let Some(last) = words.last_mut()
         {
             *last &= (1u64 << (bits % 64)) - 1;

@@ -1,4 +1,4 @@
-//! Decoy-state BB84 over fibre: a physically faithful link simulator, parameter estimation, and key-rate theory.
+#![doc = include_str!("../README.md")]
 
 mod bits;
 mod error;

@@ -1,0 +1,267 @@
+//! `quantumacy qkd`: simulate a decoy-state BB84 link.
+
+use std::fmt::Write as _;
+
+use anyhow::anyhow;
+use clap::{Args, Subcommand};
+use quantumacy_qkd::eve::{BeamSplitting, Eavesdropper, InterceptResend, PhotonNumberSplitting};
+use quantumacy_qkd::link::{LinkReport, LinkRun, run};
+use quantumacy_qkd::protocol::EstimationConfig;
+use quantumacy_qkd::sim::{Engine, LinkConfig};
+use quantumacy_qkd::{Intensity, Preset, Protocol, Source};
+
+use crate::GlobalArgs;
+use crate::output::{Failure, Output};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QkdCommand {
+    /// Simulate a QKD link: transmission, sifting and parameter estimation.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DecoyScheme {
+    /// Signal only.
+    None,
+    /// Signal, weak decoy ν and vacuum (Ma, Qi, Zhao, Lo 2005).
+    VacuumWeak,
+    /// Three intensities μ1 > μ2 > μ3 (Lim et al. 2014).
+    ThreeIntensity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EngineArg {
+    /// Geometric skipping for an honest channel, per-pulse with an eavesdropper.
+    Auto,
+    /// Per-pulse always (the oracle).
+    PerPulse,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// System preset: gys (Gobby–Yuan–Shields 2004) or lim2014 (Lim et al. 2014, Sec. IV).
+    #[arg(long, default_value = "gys")]
+    preset: String,
+    /// Fibre length in km.
+    #[arg(long, default_value_t = 50.0, allow_negative_numbers = true)]
+    distance_km: f64,
+    /// Pulses to send (scientific notation accepted, e.g. 1e9).
+    #[arg(long, default_value = "1e8", allow_negative_numbers = true)]
+    pulses: String,
+    /// Decoy scheme.
+    #[arg(long, value_enum, default_value_t = DecoyScheme::VacuumWeak)]
+    decoy: DecoyScheme,
+    /// Signal intensity μ (μ1 for three-intensity). Default 0.48, or 0.5 for three-intensity.
+    #[arg(long, allow_negative_numbers = true)]
+    mu: Option<f64>,
+    /// Weak decoy intensity ν (μ2 for three-intensity). Default 0.05, or 0.1 for three-intensity.
+    #[arg(long, allow_negative_numbers = true)]
+    nu: Option<f64>,
+    /// Third intensity μ3 for three-intensity. Default 2e-4 (Lim et al.).
+    #[arg(long, allow_negative_numbers = true)]
+    mu3: Option<f64>,
+    /// Intensity probabilities, comma-separated, signal first. Default 0.8,0.15,0.05 (1 without decoys).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    probabilities: Option<Vec<f64>>,
+    /// Probability q_x of the key basis for Alice and Bob.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    qx: f64,
+    /// Protocol: bb84, six-state or b92.
+    #[arg(long, default_value = "bb84")]
+    protocol: String,
+    /// Eavesdropper: none, intercept-resend=FRACTION, pns or beam-splitting.
+    #[arg(long, default_value = "none")]
+    eve: String,
+    /// Extra fixed loss in dB.
+    #[arg(long, allow_negative_numbers = true)]
+    extra_loss_db: Option<f64>,
+    /// Channel depolarisation probability p (adds QBER p/2).
+    #[arg(long, allow_negative_numbers = true)]
+    depolarization: Option<f64>,
+    /// Fraction of key-basis signal bits disclosed for QBER estimation.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    sample_fraction: f64,
+    /// Abort above this signal QBER.
+    #[arg(long, default_value_t = 0.11, allow_negative_numbers = true)]
+    qber_threshold: f64,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulation engine.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    engine: EngineArg,
+}
+
+pub(crate) fn run_command(cmd: QkdCommand, _global: &GlobalArgs, out: &Output) -> Result<(), Failure> {
+    match cmd {
+        QkdCommand::Simulate(args) => simulate(args, out),
+    }
+}
+
+fn source(args: &SimulateArgs) -> Result<Source, quantumacy_qkd::Error> {
+    let means = match args.decoy {
+        DecoyScheme::None => vec![args.mu.unwrap_or(0.48)],
+        DecoyScheme::VacuumWeak => vec![args.mu.unwrap_or(0.48), args.nu.unwrap_or(0.05), 0.0],
+        DecoyScheme::ThreeIntensity => {
+            vec![args.mu.unwrap_or(0.5), args.nu.unwrap_or(0.1), args.mu3.unwrap_or(2e-4)]
+        }
+    };
+    let probs = args.probabilities.clone().unwrap_or_else(|| match means.len() {
+        1 => vec![1.0],
+        _ => vec![0.8, 0.15, 0.05],
+    });
+    if probs.len() != means.len() {
+        return Err(quantumacy_qkd::Error::Unsupported {
+            detail: format!("{} probabilities for {} intensities", probs.len(), means.len()),
+        });
+    }
+    let intensities =
+        means.into_iter().zip(probs).map(|(mean, probability)| Intensity { mean, probability }).collect();
+    Source::new(intensities, args.qx)
+}
+
+fn eavesdropper(spec: &str) -> anyhow::Result<Option<Box<dyn Eavesdropper>>> {
+    Ok(match spec.split_once('=') {
+        None if spec == "none" => None,
+        None if spec == "pns" => Some(Box::new(PhotonNumberSplitting::new())),
+        None if spec == "beam-splitting" => Some(Box::new(BeamSplitting)),
+        Some(("intercept-resend", f)) => {
+            let fraction: f64 =
+                f.parse().map_err(|_| anyhow!("intercept-resend fraction {f:?} is not a number"))?;
+            Some(Box::new(InterceptResend::new(fraction)?))
+        }
+        _ => {
+            return Err(anyhow!(
+                "unknown eavesdropper {spec:?} (none, intercept-resend=F, pns, beam-splitting)"
+            ));
+        }
+    })
+}
+
+/// Parses a pulse count such as `1e9` or `250000000`, which must be a positive integer.
+fn pulse_count(text: &str) -> anyhow::Result<u64> {
+    let v: f64 = text.parse().map_err(|_| anyhow!("pulses {text:?} is not a number"))?;
+    if !(v >= 1.0 && v <= quantumacy_qkd::sim::MAX_PULSES as f64 && v.fract() == 0.0) {
+        return Err(anyhow!("pulses must be a whole number in [1, 2^48], got {text}"));
+    }
+    Ok(v as u64)
+}
+
+fn simulate(args: SimulateArgs, out: &Output) -> Result<(), Failure> {
+    let preset: Preset = args.preset.parse().map_err(Failure::usage)?;
+    let mut system = preset.system();
+    if let Some(db) = args.extra_loss_db {
+        system.extra_loss_db = db;
+    }
+    if let Some(p) = args.depolarization {
+        system.depolarization = p;
+    }
+    let protocol: Protocol = args.protocol.parse().map_err(Failure::usage)?;
+    let link = LinkConfig::new(system, args.distance_km, source(&args).map_err(Failure::usage)?, protocol)
+        .map_err(Failure::usage)?;
+    let pulses = pulse_count(&args.pulses).map_err(Failure::usage)?;
+    let mut eve = eavesdropper(&args.eve).map_err(Failure::usage)?;
+    let estimation = EstimationConfig {
+        qber_threshold: args.qber_threshold,
+        ec_efficiency: system.ec_efficiency,
+        ..EstimationConfig::default()
+    };
+    let engine = match args.engine {
+        EngineArg::Auto => Engine::Auto,
+        EngineArg::PerPulse => Engine::PerPulse,
+    };
+    let bar = out.progress(1, "simulating");
+    let outcome = run(LinkRun {
+        link,
+        pulses,
+        seed: args.seed,
+        eve: match eve.as_mut() {
+            Some(e) => Some(e.as_mut() as &mut dyn Eavesdropper),
+            None => None,
+        },
+        engine,
+        sample_fraction: args.sample_fraction,
+        estimation,
+    })
+    .map_err(|e| match e {
+        quantumacy_qkd::Error::InvalidParameter { .. } | quantumacy_qkd::Error::Unsupported { .. } => {
+            Failure::usage(e)
+        }
+        other => Failure::failed(other),
+    })?;
+    bar.finish_and_clear();
+    out.emit(&SimulateReport::from(outcome.report), human)
+}
+
+/// The JSON document: the library's report plus the machine's parallelism.
+#[derive(serde::Serialize)]
+struct SimulateReport {
+    #[serde(flatten)]
+    report: LinkReport,
+    threads: usize,
+}
+
+impl From<LinkReport> for SimulateReport {
+    fn from(report: LinkReport) -> Self {
+        SimulateReport { report, threads: rayon_threads() }
+    }
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+fn human(r: &SimulateReport) -> String {
+    let l = &r.report;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:?} over {} km, {} pulses: {} detections ({} double clicks), {} sifted, {} raw key bits",
+        l.link.protocol(),
+        l.link.distance_km(),
+        l.pulses_sent,
+        l.detections,
+        l.double_clicks,
+        l.sifted_bits,
+        l.raw_key_bits
+    );
+    let _ = writeln!(
+        s,
+        "{:>10} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "intensity", "sent", "gain", "theory", "QBER", "theory"
+    );
+    for (m, t) in l.per_intensity.iter().zip(&l.theory.per_intensity) {
+        let q = m.qber.map_or("-".to_owned(), |q| format!("{:.4}", q));
+        let _ = writeln!(
+            s,
+            "{:>10.4} {:>12} {:>12.4e} {:>12.4e} {:>10} {:>10.4}",
+            m.mean, m.sent, m.gain, t.gain, q, t.qber
+        );
+    }
+    if let (Some(y1), Some(e1), Some(q1)) = (l.estimates.y1_lower, l.estimates.e1_upper, l.estimates.q1_lower)
+    {
+        let _ = writeln!(s, "decoy bounds: Y1 ≥ {y1:.4e}, e1 ≤ {e1:.4}, Q1 ≥ {q1:.4e}");
+    }
+    if let Some(eve) = &l.eve {
+        let _ = writeln!(
+            s,
+            "eavesdropper {}: holds {:.1} % of key-basis signal bits",
+            eve.name,
+            eve.known_fraction * 100.0
+        );
+    }
+    match &l.abort_reason {
+        Some(reason) => {
+            let _ = writeln!(s, "ABORTED: {reason}");
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "estimated key rate: {:.3e} per pulse",
+                l.key_rate_per_pulse_estimate.unwrap_or(0.0)
+            );
+        }
+    }
+    let _ = write!(s, "{:.3} s, {:.3e} pulses/s on {} threads", l.elapsed_s, l.pulses_per_second, r.threads);
+    s
+}
