@@ -16,7 +16,7 @@ use crate::output::{Failure, Output};
 #[derive(Debug, Subcommand)]
 pub(crate) enum QkdCommand {
     /// Simulate a QKD link: transmission, sifting and parameter estimation.
-    Simulate(SimulateArgs),
+    Simulate(Box<SimulateArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,7 +94,7 @@ pub(crate) struct SimulateArgs {
 
 pub(crate) fn run_command(cmd: QkdCommand, _global: &GlobalArgs, out: &Output) -> Result<(), Failure> {
     match cmd {
-        QkdCommand::Simulate(args) => simulate(args, out),
+        QkdCommand::Simulate(args) => simulate(*args, out),
     }
 }
 
