@@ -20,7 +20,16 @@ fn simulate_json(extra: &[&str]) -> Value {
 
 #[test]
 fn json_has_the_contract_fields() {
-    let v = simulate_json(&["--preset", "gys", "--distance-km", "50", "--pulses", "2e7", "--decoy", "vacuum-weak"]);
+    let v = simulate_json(&[
+        "--preset",
+        "gys",
+        "--distance-km",
+        "50",
+        "--pulses",
+        "2e7",
+        "--decoy",
+        "vacuum-weak",
+    ]);
     for key in [
         "pulses_sent",
         "detections",

@@ -12,6 +12,7 @@
 //! 4. Alice → Bob: [`Estimates`] — gains and error rates per intensity with confidence intervals, decoy bounds,
 //!    and the decision to continue or abort. The undisclosed key-basis signal bits are the raw key.
 
+pub mod amplify;
 mod estimate;
 mod sift;
 
