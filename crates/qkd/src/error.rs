@@ -97,7 +97,13 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Checks `lo ≤ value ≤ hi` (and finiteness), naming the parameter in the error.
-pub(crate) fn check_range(name: &'static str, value: f64, lo: f64, hi: f64, expected: &'static str) -> Result<f64> {
+pub(crate) fn check_range(
+    name: &'static str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    expected: &'static str,
+) -> Result<f64> {
     if value.is_finite() && value >= lo && value <= hi {
         Ok(value)
     } else {

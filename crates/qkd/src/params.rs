@@ -85,7 +85,13 @@ impl System {
         check_range("misalignment", self.misalignment, 0.0, 0.5, "in [0, 0.5]")?;
         check_range("depolarization", self.depolarization, 0.0, 1.0, "in [0, 1]")?;
         check_range("ec_efficiency", self.ec_efficiency, 1.0, 10.0, "in [1, 10]")?;
-        check_range("repetition_rate_hz", self.repetition_rate_hz, f64::MIN_POSITIVE, 1e12, "in (0, 1e12] Hz")?;
+        check_range(
+            "repetition_rate_hz",
+            self.repetition_rate_hz,
+            f64::MIN_POSITIVE,
+            1e12,
+            "in (0, 1e12] Hz",
+        )?;
         Ok(())
     }
 
@@ -305,7 +311,10 @@ mod tests {
         for c in cases {
             assert!(c.is_err(), "{c:?}");
         }
-        assert!(matches!(Source::new(vec![i(0.5, 0.5), i(0.1, 0.4)], 0.5), Err(Error::ProbabilitySum { .. })));
+        assert!(matches!(
+            Source::new(vec![i(0.5, 0.5), i(0.1, 0.4)], 0.5),
+            Err(Error::ProbabilitySum { .. })
+        ));
         assert!(matches!(Source::new(vec![i(0.5, 0.5), i(0.6, 0.5)], 0.5), Err(Error::DecoyOrder { .. })));
     }
 }
