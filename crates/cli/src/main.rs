@@ -6,6 +6,7 @@
 
 mod data;
 mod output;
+mod qkd_keyrate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,16 @@ enum Command {
     /// The bundled datasets: list them, verify their checksums.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Quantum key distribution: key-rate theory.
+    #[command(subcommand)]
+    Qkd(QkdCommand),
+}
+
+/// `quantumacy qkd …` (the lead merges `simulate` here).
+#[derive(Debug, Subcommand)]
+enum QkdCommand {
+    /// Secret key rate per pulse versus distance (asymptotic or finite-key theory) and the maximum distance.
+    Keyrate(qkd_keyrate::KeyrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +61,7 @@ fn main() -> ExitCode {
     let out = Output::new(cli.global.json, cli.global.quiet);
     let result = match cli.command {
         Command::Data(cmd) => data::run(cmd, &cli.global, &out),
+        Command::Qkd(QkdCommand::Keyrate(args)) => qkd_keyrate::run(args, &cli.global, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
