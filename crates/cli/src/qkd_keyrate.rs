@@ -383,6 +383,8 @@ mod tests {
             e.to_string(),
             "invalid --distance-km \"x\": not a number (use START:STOP:STEP, A,B,C or one value)"
         );
+        let e = KeyrateError::Conflict("--nu applies to --decoy vacuum-weak only");
+        assert_eq!(e.to_string(), "--nu applies to --decoy vacuum-weak only");
         let e = KeyrateError::PlotFormat { path: "k.png".into() };
         assert_eq!(
             e.to_string(),

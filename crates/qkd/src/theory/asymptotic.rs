@@ -8,7 +8,9 @@
 //! * Q_μ = Y0 + (1 − Y0)(1 − e^(−ημ)), E_μ·Q_μ = e0·Y0 + e_d·(1 − Y0)(1 − e^(−ημ)).
 //!
 //! A depolarising channel ρ → (1 − p)ρ + p·I/2 enters as the effective misalignment e_d = (1 − p)·e_det + p/2.
-//! After-pulses are not part of this model (the finite-key model of [`super::finite`] has them).
+//! After-pulses (probability p_ap, zero in the GYS preset) enter [`gain`] and [`qber`] to first order as in
+//! Lim et al., PRA 89, 022307 (2014) Sec. IV: Q → Q·(1 + p_ap), with the after-pulse clicks random (error ½);
+//! Y1 and e1 are the single-photon quantities without them.
 //!
 //! Key rate per pulse (GLLP, with decoys as in MQZL Eq. 1): R = q·{−Q_μ·f·H2(E_μ) + Q1·[1 − H2(e1)]}, q = ½.
 
@@ -39,25 +41,33 @@ fn misalignment(system: &System) -> f64 {
     (1.0 - system.depolarization) * system.misalignment + 0.5 * system.depolarization
 }
 
-/// Gain Q_μ = Y0 + (1 − Y0)(1 − e^(−ημ)): probability that a pulse of intensity μ gives a detection (MQZL Sec. II).
+/// Gain without after-pulses, Y0 + (1 − Y0)(1 − e^(−ημ)), and its signal part (1 − Y0)(1 − e^(−ημ)).
+fn gain_parts(system: &System, eta: f64, mu: f64) -> Result<(f64, f64)> {
+    let (eta, mu) = (check_eta(eta)?, check_mu(mu)?);
+    let y0 = system.y0();
+    let signal = (1.0 - y0) * -(-eta * mu).exp_m1();
+    Ok((y0 + signal, signal))
+}
+
+/// Gain Q_μ = [Y0 + (1 − Y0)(1 − e^(−ημ))]·(1 + p_ap): probability that a pulse of intensity μ gives a
+/// detection (MQZL Sec. II; after-pulse factor as in Lim 2014 Sec. IV, 1 for GYS).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for η outside [0, 1] or μ outside [0, 100].
 pub fn gain(system: &System, eta: f64, mu: f64) -> Result<f64> {
-    let (eta, mu) = (check_eta(eta)?, check_mu(mu)?);
-    let y0 = system.y0();
-    Ok(y0 + (1.0 - y0) * -(-eta * mu).exp_m1())
+    Ok(gain_parts(system, eta, mu)?.0 * (1.0 + system.afterpulse))
 }
 
-/// Quantum bit error rate E_μ = [e0·Y0 + e_d·(1 − Y0)(1 − e^(−ημ))]/Q_μ (MQZL Sec. II); ½ when the gain is 0.
+/// Quantum bit error rate E_μ = [e0·Y0 + e_d·(1 − Y0)(1 − e^(−ημ)) + p_ap·Q⁰_μ/2]/Q_μ (MQZL Sec. II, with
+/// Q⁰_μ the gain without after-pulses); ½ when the gain is 0.
 ///
 /// # Errors
 /// As [`gain`].
 pub fn qber(system: &System, eta: f64, mu: f64) -> Result<f64> {
-    let q = gain(system, eta, mu)?;
-    let y0 = system.y0();
-    let signal = (1.0 - y0) * -(-eta * mu).exp_m1();
-    Ok(if q > 0.0 { (E0 * y0 + misalignment(system) * signal) / q } else { E0 })
+    let (q0, signal) = gain_parts(system, eta, mu)?;
+    let q = q0 * (1.0 + system.afterpulse);
+    let errors = E0 * system.y0() + misalignment(system) * signal + E0 * system.afterpulse * q0;
+    Ok(if q > 0.0 { errors / q } else { E0 })
 }
 
 /// Single-photon yield Y1 = Y0 + η − Y0·η (MQZL Sec. II, Y_n with n = 1).
@@ -284,6 +294,17 @@ mod tests {
         assert!(gain(&s, 1.5, 0.5).is_err());
         assert!(gain(&s, 0.1, -0.5).is_err());
         assert!(e1(&s, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn afterpulses_add_random_clicks() {
+        let s = System::lim2014();
+        let (eta, mu) = (s.transmittance(0.0).unwrap(), 0.5);
+        // Lim 2014 Sec. IV: R_k = D_k(1 + p_ap), e_k = p_dc + e_mis(1 − e^(−η k)) + p_ap D_k/2, Y0 ≈ 2 p_dc.
+        let d = 1.0 - (1.0 - 2.0 * s.dark_count) * (-eta * mu).exp();
+        let e_k = s.dark_count + s.misalignment * -(-eta * mu).exp_m1() + s.afterpulse * d / 2.0;
+        assert!((gain(&s, eta, mu).unwrap() / (d * 1.04) - 1.0).abs() < 1e-6);
+        assert!((qber(&s, eta, mu).unwrap() / (e_k / (d * 1.04)) - 1.0).abs() < 1e-4);
     }
 
     #[test]
