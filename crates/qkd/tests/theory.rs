@@ -8,7 +8,7 @@
 use quantumacy_qkd::System;
 use quantumacy_qkd::decoy::VacuumWeakObservations;
 use quantumacy_qkd::theory::{
-    Asymptotic, Finite, FiniteConfig, Scheme, e1, gain, optimal_mu_small_eta, qber, y1,
+    Asymptotic, Finite, FiniteConfig, Scheme, Settings, e1, gain, optimal_mu_small_eta, qber, y1,
 };
 
 fn rel(got: f64, want: f64) -> f64 {
@@ -184,4 +184,56 @@ fn finite_key_result_is_self_consistent() {
     assert!(k.bounds.s_x1 <= 1e6 && k.bounds.phi_x < 0.5 && k.qber_x > 0.02 && k.qber_x < 0.03);
     // ε_sec = κ·ℓ within the fixed-point tolerance.
     assert!(rel(k.bounds.eps_sec, 1e-15 * k.signed_key_length) < 1e-6, "{}", k.bounds.eps_sec);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// MQZL Eqs. 34/37 are bounds for every 0 < ν < μ and distance: on the exact model Y1^L ≤ Y1, e1^U ≥ e1.
+    #[test]
+    fn vacuum_weak_bounds_hold_everywhere(d in 0.0f64..250.0, mu in 0.05f64..1.5, frac in 0.01f64..0.95) {
+        let gys = System::gys();
+        let eta = gys.transmittance(d).unwrap();
+        let nu = mu * frac;
+        let b = VacuumWeakObservations {
+            mu,
+            nu,
+            gain_mu: gain(&gys, eta, mu).unwrap(),
+            gain_nu: gain(&gys, eta, nu).unwrap(),
+            qber_nu: qber(&gys, eta, nu).unwrap(),
+            y0: gys.y0(),
+        }
+        .bounds()
+        .unwrap();
+        proptest::prop_assert!(b.y1_lower <= y1(&gys, eta).unwrap() * (1.0 + 1e-9));
+        proptest::prop_assert!(b.e1_upper >= e1(&gys, eta).unwrap() * (1.0 - 1e-9));
+    }
+
+    /// Lim 2014 Eqs. 2–3 on expected counts never exceed the true vacuum and single-photon detections
+    /// N q_x² τ_n Y_n, Y_0 = 2p_dc, Y_1 = 1 − (1 − 2p_dc)(1 − η) (no after-pulses, so the yields are exact).
+    #[test]
+    fn lim2014_bounds_stay_below_the_true_counts(
+        d in 0.0f64..150.0,
+        q_x in 0.2f64..0.95,
+        p1 in 0.1f64..0.6,
+        p2 in 0.1f64..0.35,
+        mu1 in 0.3f64..0.9,
+        mu2 in 0.02f64..0.25,
+        log_nx in 4.0f64..10.0,
+    ) {
+        let gys = System::gys();
+        let f = Finite::new(gys, FiniteConfig::lim2014(10f64.powf(log_nx))).unwrap();
+        let settings = Settings { q_x, p_mu1: p1, p_mu2: p2, mu1, mu2 };
+        let k = f.evaluate(d, &settings).unwrap();
+        let eta = gys.transmittance(d).unwrap();
+        let p = [p1, p2, 1.0 - p1 - p2];
+        let mu = [mu1, mu2, 2e-4];
+        // τ_n for n = 0, 1 (n! = 1).
+        let tau = |n: i32| -> f64 { (0..3).map(|i| p[i] * (-mu[i]).exp() * mu[i].powi(n)).sum() };
+        let scale = k.pulses * q_x * q_x;
+        let true_s0 = scale * tau(0) * 2.0 * gys.dark_count;
+        let true_s1 = scale * tau(1) * (1.0 - (1.0 - 2.0 * gys.dark_count) * (1.0 - eta));
+        proptest::prop_assert!(k.bounds.s_x0 <= true_s0 * (1.0 + 1e-9) + 1e-9, "{} > {true_s0}", k.bounds.s_x0);
+        proptest::prop_assert!(k.bounds.s_x1 <= true_s1 * (1.0 + 1e-9), "{} > {true_s1}", k.bounds.s_x1);
+    }
 }
