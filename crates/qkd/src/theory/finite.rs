@@ -80,9 +80,21 @@ impl FiniteConfig {
         let unit = |name, v| check_range(name, v, f64::MIN_POSITIVE, 1e-3, "in (0, 1e-3]");
         unit("eps_cor", self.eps_cor)?;
         match self.security {
-            Security::PerKeyBit(k) => unit("kappa", k)?,
-            Security::Fixed(e) => unit("eps_sec", e)?,
-        };
+            Security::PerKeyBit(k) => {
+                unit("kappa", k)?;
+                // ℓ ≤ n_X, so ε_sec = κ·ℓ stays ≤ 10⁻³ (a meaningful secrecy level) for every ℓ.
+                if k * self.n_x > 1e-3 {
+                    return Err(Error::InvalidParameter {
+                        name: "n_x",
+                        value: self.n_x,
+                        expected: "at most 1e-3/kappa, so that eps_sec = kappa * key length stays <= 1e-3",
+                    });
+                }
+            }
+            Security::Fixed(e) => {
+                unit("eps_sec", e)?;
+            }
+        }
         Ok(())
     }
 }
@@ -362,6 +374,11 @@ mod tests {
     fn bad_configurations_are_rejected() {
         let s = System::lim2014();
         assert!(Finite::new(s, FiniteConfig::lim2014(0.0)).is_err());
+        assert!(matches!(
+            Finite::new(s, FiniteConfig::lim2014(1e13)),
+            Err(Error::InvalidParameter { name: "n_x", .. })
+        ));
+        assert!(Finite::new(s, FiniteConfig::lim2014(1e12)).is_ok());
         assert!(Finite::new(s, FiniteConfig { mu3: -1.0, ..FiniteConfig::lim2014(1e6) }).is_err());
         assert!(
             Finite::new(s, FiniteConfig { security: Security::Fixed(0.5), ..FiniteConfig::lim2014(1e6) })
