@@ -7,6 +7,7 @@
 mod data;
 mod output;
 mod qkd;
+mod qkd_keyrate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

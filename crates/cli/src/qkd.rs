@@ -1,4 +1,4 @@
-//! `quantumacy qkd`: simulate a decoy-state BB84 link.
+//! `quantumacy qkd`: simulate a decoy-state BB84 link; key-rate theory (`qkd_keyrate`).
 
 use std::fmt::Write as _;
 
@@ -17,6 +17,8 @@ use crate::output::{Failure, Output};
 pub(crate) enum QkdCommand {
     /// Simulate a QKD link: transmission, sifting and parameter estimation.
     Simulate(Box<SimulateArgs>),
+    /// Secret key rate per pulse versus distance (asymptotic or finite-key theory) and the maximum distance.
+    Keyrate(Box<crate::qkd_keyrate::KeyrateArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,9 +94,10 @@ pub(crate) struct SimulateArgs {
     engine: EngineArg,
 }
 
-pub(crate) fn run_command(cmd: QkdCommand, _global: &GlobalArgs, out: &Output) -> Result<(), Failure> {
+pub(crate) fn run_command(cmd: QkdCommand, global: &GlobalArgs, out: &Output) -> Result<(), Failure> {
     match cmd {
         QkdCommand::Simulate(args) => simulate(*args, out),
+        QkdCommand::Keyrate(args) => crate::qkd_keyrate::run(*args, global, out),
     }
 }
 

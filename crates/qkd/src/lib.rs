@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod bits;
+pub mod decoy;
 mod error;
 pub mod eve;
 pub mod link;
@@ -9,6 +10,7 @@ mod params;
 pub mod protocol;
 pub mod sim;
 mod state;
+pub mod theory;
 
 pub use bits::BitVec;
 pub use error::{AbortReason, Error, Result};

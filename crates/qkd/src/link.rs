@@ -63,7 +63,7 @@ pub struct EstimatesReport {
     /// Lower bound on Q1.
     pub q1_lower: Option<f64>,
     /// Which bounds.
-    pub method: Option<&'static str>,
+    pub method: Option<crate::protocol::DecoyMethod>,
 }
 
 /// What Eve achieved (only when there is one).

@@ -43,8 +43,8 @@ pub(crate) fn effective_misalignment(system: &System) -> f64 {
 
 /// Probability that a click from a natural (photon or dark) detection happens, per intensity: D_k.
 pub(crate) fn natural_click(system: &System, eta: f64, mean: f64) -> f64 {
-    let no_click = (1.0 - system.dark_count).powi(2) * (-eta * mean).exp();
-    1.0 - no_click
+    // 1 − (1 − p)² e^(−ημ), without cancellation at long distance.
+    -(2.0 * (-system.dark_count).ln_1p() - eta * mean).exp_m1()
 }
 
 /// Stationary probability that an after-pulse lands in a gate: a = p_ap·C with C = D̄ / (1 − p_ap(1 − D̄)) the
@@ -71,7 +71,9 @@ pub fn expected_rates(system: &System, source: &Source, distance_km: f64) -> Res
         .map(|i| {
             let m = eta * i.mean;
             let (c_r, c_w) = click_probabilities(system.dark_count, m * (1.0 - e), m * e);
-            let gain = 1.0 - (1.0 - natural_click(system, eta, i.mean)) * (1.0 - a);
+            // 1 − (1 − D)(1 − a), written without cancellation.
+            let d = natural_click(system, eta, i.mean);
+            let gain = d + a * (1.0 - d);
             // Error: only the wrong detector, or a double click resolved to the wrong bit.
             let natural_err = c_w * (1.0 - c_r) + 0.5 * c_w * c_r;
             // An after-pulse on the right detector makes any wrong click a double; on the wrong one, an error
@@ -96,9 +98,10 @@ mod tests {
             let eta = sys.transmittance(d).unwrap();
             let r = expected_rates(&sys, &source, d).unwrap()[0];
             let (y0, mu) = (sys.y0(), 0.48);
-            let q = y0 + (1.0 - y0) * (1.0 - (-eta * mu).exp());
-            let eq = 0.5 * y0 + sys.misalignment * (1.0 - y0) * (1.0 - (-eta * mu).exp());
-            assert!((r.gain - q).abs() < 1e-15 * q.max(1e-3), "gain at {d} km: {} vs {q}", r.gain);
+            let q = y0 + (1.0 - y0) * -(-eta * mu).exp_m1();
+            let eq = 0.5 * y0 + sys.misalignment * (1.0 - y0) * -(-eta * mu).exp_m1();
+            // Identical algebra, different rounding.
+            assert!((r.gain - q).abs() < 1e-12 * q, "gain at {d} km: {} vs {q}", r.gain);
             // Relative difference is O(ημ(1 − e_det)/2).
             let rel = (r.qber - eq / q).abs() / (eq / q);
             assert!(rel < eta * mu, "qber at {d} km: {} vs {} (rel {rel})", r.qber, eq / q);

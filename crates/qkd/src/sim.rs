@@ -47,7 +47,7 @@ impl LinkConfig {
     /// Checks the system and distance.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for an out-of-range system field or distance.
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for an out-of-range system field or distance.
     pub fn new(system: System, distance_km: f64, source: Source, protocol: Protocol) -> Result<Self> {
         system.validate()?;
         system.transmittance(distance_km)?;
@@ -159,7 +159,7 @@ pub struct Transmission {
 /// Sends `pulses` pulses over `link`, attacked by `eve` if given.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for zero or more than [`MAX_PULSES`] pulses; whatever `eve.prepare` returns.
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for zero or more than [`MAX_PULSES`] pulses; whatever `eve.prepare` returns.
 pub fn simulate(
     link: &LinkConfig,
     eve: Option<&mut dyn Eavesdropper>,

@@ -192,6 +192,53 @@ fn pns_keeps_signal_gain_and_qber_but_not_the_decoy_gain() {
     let z = (weak.gain - theory[1].gain) / binomial_sigma(theory[1].gain, weak.sent);
     assert!(z < -10.0, "weak-decoy gain only {z:.1}σ from honest");
     assert!(out.report.eve.unwrap().known_fraction > 0.5, "Eve holds a copy of most signal bits");
+    // The decoy estimate of Y1 exposes her: far below the honest single-photon yield, and no key.
+    let y1_true = system.y0() + system.transmittance(km).unwrap() * (1.0 - system.y0());
+    let y1 = out.report.estimates.y1_lower.unwrap();
+    assert!(y1 < 0.75 * y1_true, "Y1^L {y1} vs true {y1_true}");
+    assert!(out.report.aborted, "PNS must abort");
+}
+
+#[test]
+fn decoy_estimates_bound_the_true_single_photon_values_and_give_a_key() {
+    let system = System::gys();
+    let km = 40.0;
+    let y1_true = system.y0() + system.transmittance(km).unwrap() * (1.0 - system.y0());
+    let e1_true = (0.5 * system.y0() + system.misalignment * system.transmittance(km).unwrap()) / y1_true;
+    let out = go(system, km, vacuum_weak(0.48, 0.05), Protocol::Bb84, 300_000_000, 5, None, Engine::Auto);
+    let e = &out.report.estimates;
+    let (y1, e1) = (e.y1_lower.unwrap(), e.e1_upper.unwrap());
+    // MQZL at ν = 0.05: Y1^L a few % below, e1^U a few % above the truth (statistical error ≈ 1 %).
+    assert!(y1 < y1_true * 1.02 && y1 > y1_true * 0.9, "Y1^L {y1} vs {y1_true}");
+    assert!(e1 > e1_true * 0.95 && e1 < e1_true * 1.3, "e1^U {e1} vs {e1_true}");
+    assert!(!out.report.aborted, "{:?}", out.report.abort_reason);
+    assert!(out.report.key_rate_per_pulse_estimate.unwrap() > 0.0);
+}
+
+#[test]
+fn three_intensity_finite_key_mode_keys_from_every_intensity() {
+    let system = System::lim2014();
+    let i = |mean, probability| Intensity { mean, probability };
+    // Balanced bases: with q_x = 0.8 the Z basis is too thin at μ3 for the after-pulse background (a flat
+    // ≈ 5×10⁻⁴ per gate here, not proportional to D_k as in Lim's model) and φ_X leaves no key.
+    let source = Source::new(vec![i(0.5, 0.8), i(0.1, 0.15), i(2e-4, 0.05)], 0.5).unwrap();
+    // Finite size: at 3×10⁸ pulses the Z-basis statistics bound φ_X at ≈ 0.19 (no key); at 10⁹, ≈ 0.08.
+    let out = run(LinkRun {
+        link: LinkConfig::new(system, 25.0, source, Protocol::Bb84).unwrap(),
+        pulses: 1_000_000_000,
+        seed: 3,
+        eve: None,
+        engine: Engine::Auto,
+        sample_fraction: 0.1,
+        estimation: EstimationConfig::default(),
+    })
+    .unwrap();
+    let e = &out.report.estimates;
+    assert_eq!(e.method, Some(quantumacy_qkd::protocol::DecoyMethod::Lim2014));
+    assert!(!out.report.aborted, "{:?}", out.report.abort_reason);
+    // Raw key: X-basis bits of all intensities, so more than the signal's X-basis share alone.
+    let signal_x = out.report.per_intensity[0].sifted as f64 / 2.0 * 0.9;
+    assert!(out.report.raw_key_bits as f64 > signal_x, "{} vs {signal_x}", out.report.raw_key_bits);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! gives m = H_min^ε(X|E) − 2 log2(1/ε_PA) (Impagliazzo, Levin, Luby 1989; Tomamichel et al., IEEE TIT 57,
 //! 5524 (2011)).
 //!
-//! Writing t[d] = s[(d + m) mod L] (L = n + m − 1), y_i = Σ_j t[i − j + n − 1] x_j is entry i + n − 1 of the
+//! Writing t\[d\] = s\[(d + m) mod L\] (L = n + m − 1), y_i = Σ_j t\[i − j + n − 1\] x_j is entry i + n − 1 of the
 //! linear convolution t ∗ x. Every entry is an integer ≤ n, so it is exact modulo the prime p = 45·2²⁴ + 1 and
 //! its parity is y_i. A negacyclic NTT of size N ≥ L computes the convolution with wrapped terms landing below
 //! index n − 1, so the entries read are exact (a "middle product"): three transforms of size N = 2^⌈log2 L⌉.

@@ -8,7 +8,40 @@
 use serde::Serialize;
 
 use super::sift::{Alice, Disclosure, check_positions, protocol_err};
+use crate::decoy::{BasisCounts, ThreeIntensity, VacuumWeakObservations, lim2014};
 use crate::error::{AbortReason, Result, check_range};
+use crate::params::Source;
+use crate::theory::h2;
+
+/// Which decoy-state estimator a source calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecoyMethod {
+    /// One intensity: GLLP with every multi-photon pulse tagged.
+    None,
+    /// Signal, weak decoy, vacuum: MQZL Eqs. 34 and 37 on the measured gains and decoy error rate; key from
+    /// signal pulses only.
+    VacuumWeak,
+    /// Three positive intensities μ1 > μ2 + μ3: Lim et al. 2014 Eqs. 1–5 with finite-size corrections; key
+    /// from the key basis at every intensity, the other basis fully disclosed.
+    Lim2014,
+}
+
+impl DecoyMethod {
+    /// The method that fits the source's intensities (anything else is estimated as [`DecoyMethod::None`]).
+    pub fn for_source(source: &Source) -> Self {
+        match source.intensities() {
+            [_, _, v] if v.mean == 0.0 => DecoyMethod::VacuumWeak,
+            [a, b, c] if a.mean > b.mean + c.mean => DecoyMethod::Lim2014,
+            _ => DecoyMethod::None,
+        }
+    }
+
+    /// Whether key-basis bits of every intensity form the key.
+    pub fn key_all_intensities(self) -> bool {
+        self == DecoyMethod::Lim2014
+    }
+}
 
 /// Settings of the estimation step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -19,11 +52,21 @@ pub struct EstimationConfig {
     pub z: f64,
     /// Error-correction efficiency f used in the key-rate estimate.
     pub ec_efficiency: f64,
+    /// Secrecy parameter ε_sec of the finite-size bounds (Lim 2014).
+    pub eps_sec: f64,
+    /// Correctness parameter ε_cor of the finite-key length (Lim 2014 Eq. 1).
+    pub eps_cor: f64,
 }
 
 impl Default for EstimationConfig {
     fn default() -> Self {
-        EstimationConfig { qber_threshold: 0.11, z: 1.96, ec_efficiency: 1.22 }
+        EstimationConfig {
+            qber_threshold: 0.11,
+            z: 1.96,
+            ec_efficiency: 1.22,
+            eps_sec: 1e-10,
+            eps_cor: 1e-15,
+        }
     }
 }
 
@@ -56,7 +99,7 @@ pub struct IntensityStats {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DecoyEstimates {
     /// Which bounds were used.
-    pub method: &'static str,
+    pub method: DecoyMethod,
     /// Lower bound on the single-photon yield Y1.
     pub y1_lower: f64,
     /// Upper bound on the single-photon error rate e1.
@@ -155,41 +198,146 @@ impl Alice {
                 Some(AbortReason::QberAboveThreshold { qber: e_mu, threshold: config.qber_threshold });
             return Ok(est);
         }
-        // Key-rate estimate per pulse: (key-basis signal sifted / pulses) × the GLLP bracket (GLLP, QIC 4, 325
-        // (2004); MQZL Eq. 1 and Eq. 8 without decoys) with the measured Q_μ and E_μ.
-        let mu = signal.mean;
-        let f = config.ec_efficiency;
-        let fraction = key_sifted as f64 / sent_total.max(1) as f64;
-        let rate = if signal.gain > 0.0 {
-            // No decoys: every multi-photon pulse is assumed tagged, Δ = P_multi / Q_μ.
-            let p_multi = 1.0 - (1.0 + mu) * (-mu).exp();
-            let delta = p_multi / signal.gain;
-            if delta < 1.0 {
-                fraction * (-f * h2(e_mu) + (1.0 - delta) * (1.0 - h2(e_mu / (1.0 - delta))))
-            } else {
-                f64::NEG_INFINITY
+        let method = DecoyMethod::for_source(self.source());
+        let (rate, decoy, why) = match method {
+            DecoyMethod::None => (
+                self.gllp_rate(signal, e_mu, key_sifted, sent_total, config),
+                None,
+                "the GLLP rate without decoys is not positive (multi-photon pulses may all be tagged)",
+            ),
+            DecoyMethod::VacuumWeak => {
+                let (rate, bounds) = self.vacuum_weak_rate(&per_intensity, key_sifted, sent_total, config)?;
+                (
+                    rate,
+                    bounds,
+                    "the decoy-state rate is not positive (too few single photons, or too many errors)",
+                )
             }
-        } else {
-            f64::NEG_INFINITY
+            DecoyMethod::Lim2014 => {
+                let (rate, bounds) = self.lim_rate(sifted, disclosure, sent_total, config)?;
+                (rate, bounds, "the finite-key length (Lim et al. 2014, Eq. 1) is not positive")
+            }
         };
+        est.decoy = decoy;
         est.key_rate_per_pulse = Some(rate);
-        if rate.is_nan() || rate <= 0.0 {
+        if let Some(d) = &est.decoy
+            && d.y1_lower <= 0.0
+        {
             est.abort = Some(AbortReason::NoPositiveKeyLength {
-                detail:
-                    "the GLLP rate without decoys is not positive (multi-photon pulses may all be tagged)"
-                        .into(),
+                detail: format!("the decoy-state lower bound on the single-photon yield is {}", d.y1_lower),
             });
+        } else if rate.is_nan() || rate <= 0.0 {
+            est.abort = Some(AbortReason::NoPositiveKeyLength { detail: why.into() });
         }
         Ok(est)
     }
 }
 
-/// Binary entropy h(x) = −x log2 x − (1−x) log2(1−x), with h(0) = h(1) = 0; NaN outside [0, 1].
-pub(crate) fn h2(x: f64) -> f64 {
-    if x <= 0.0 || x >= 1.0 {
-        return if x == 0.0 || x == 1.0 { 0.0 } else { f64::NAN };
+impl Alice {
+    /// GLLP without decoys (GLLP, QIC 4, 325 (2004); MQZL Eq. 8): every multi-photon pulse may be tagged,
+    /// Δ = P_multi / Q_μ; rate = (key bits / pulses) × [−f h(E_μ) + (1 − Δ)(1 − h(E_μ / (1 − Δ)))].
+    fn gllp_rate(
+        &self,
+        signal: &IntensityStats,
+        e_mu: f64,
+        key: usize,
+        sent: u64,
+        c: &EstimationConfig,
+    ) -> f64 {
+        let mu = signal.mean;
+        let delta = (1.0 - (1.0 + mu) * (-mu).exp()) / signal.gain;
+        if signal.gain > 0.0 && delta < 1.0 {
+            key as f64 / sent.max(1) as f64
+                * (-c.ec_efficiency * h2(e_mu) + (1.0 - delta) * (1.0 - h2(e_mu / (1.0 - delta))))
+        } else {
+            f64::NEG_INFINITY
+        }
     }
-    -x * x.log2() - (1.0 - x) * (1.0 - x).log2()
+
+    /// MQZL vacuum + weak decoy: Y1^L (Eq. 34) and e1^U (Eq. 37) from the measured Q_μ, Q_ν, E_ν and Y0 (the
+    /// vacuum gain); rate = (key bits / pulses) × [−f h(E_μ) + (Q1^L / Q_μ)(1 − h(e1^U))] (MQZL Eq. 1).
+    fn vacuum_weak_rate(
+        &self,
+        stats: &[IntensityStats],
+        key: usize,
+        sent: u64,
+        c: &EstimationConfig,
+    ) -> Result<(f64, Option<DecoyEstimates>)> {
+        let (s, w, v) = (&stats[0], &stats[1], &stats[2]);
+        let (Some(e_mu), Some(e_nu)) = (s.qber, w.qber) else {
+            return Ok((f64::NEG_INFINITY, None));
+        };
+        let b = VacuumWeakObservations {
+            mu: s.mean,
+            nu: w.mean,
+            gain_mu: s.gain,
+            gain_nu: w.gain,
+            qber_nu: e_nu,
+            y0: v.gain,
+        }
+        .bounds()?;
+        let rate = if s.gain > 0.0 {
+            key as f64 / sent.max(1) as f64
+                * (-c.ec_efficiency * h2(e_mu) + b.q1_lower / s.gain * (1.0 - h2(b.e1_upper)))
+        } else {
+            f64::NEG_INFINITY
+        };
+        let d = DecoyEstimates {
+            method: DecoyMethod::VacuumWeak,
+            y1_lower: b.y1_lower,
+            e1_upper: b.e1_upper,
+            q1_lower: b.q1_lower,
+        };
+        Ok((rate, Some(d)))
+    }
+
+    /// Lim 2014 Eqs. 2–5 from the X-basis detections and the (fully disclosed) Z-basis detections and errors per
+    /// intensity; key length Eq. 1 with λ_EC = f·n_X·h(E_X) from the tested key bits. Y1^L = s_X,1 / (N q_x² τ1),
+    /// e1^U = φ_X.
+    fn lim_rate(
+        &self,
+        sifted: &super::sift::Sifted,
+        disclosure: &Disclosure,
+        sent: u64,
+        c: &EstimationConfig,
+    ) -> Result<(f64, Option<DecoyEstimates>)> {
+        let src = self.source().intensities();
+        let three = ThreeIntensity::new(
+            [src[0].mean, src[1].mean, src[2].mean],
+            [src[0].probability, src[1].probability, src[2].probability],
+        )?;
+        let mut x = BasisCounts { detections: [0.0; 3], errors: [0.0; 3] };
+        let mut z = BasisCounts { detections: [0.0; 3], errors: [0.0; 3] };
+        for i in 0..sifted.bits.len() {
+            let counts = if sifted.basis_code(i) == 0 { &mut x } else { &mut z };
+            counts.detections[sifted.intensity(i)] += 1.0;
+        }
+        let (mut x_tested, mut x_errors) = (0u64, 0u64);
+        for (j, &p) in disclosure.positions.iter().enumerate() {
+            let i = p as usize;
+            let err = sifted.bits.get(i) != disclosure.bits.get(j);
+            if sifted.basis_code(i) == 0 {
+                x_tested += 1;
+                x_errors += u64::from(err);
+            } else {
+                z.errors[sifted.intensity(i)] += f64::from(u8::from(err));
+            }
+        }
+        let bounds = lim2014(&three, &x, &z, c.eps_sec)?;
+        let n_x: f64 = x.detections.iter().sum();
+        let e_x = if x_tested > 0 { x_errors as f64 / x_tested as f64 } else { 0.5 };
+        let length = bounds.key_length(c.ec_efficiency * n_x * h2(e_x), c.eps_cor)?;
+        let q_x = self.source().basis_bias();
+        let y1_lower = bounds.s_x1 / (sent.max(1) as f64 * q_x * q_x * three.tau(1));
+        let mu1 = src[0].mean;
+        let d = DecoyEstimates {
+            method: DecoyMethod::Lim2014,
+            y1_lower,
+            e1_upper: bounds.phi_x,
+            q1_lower: y1_lower * mu1 * (-mu1).exp(),
+        };
+        Ok((length.floor() / sent.max(1) as f64, Some(d)))
+    }
 }
 
 /// Wilson score interval for `successes` out of `trials` at z-score `z` (Wilson, JASA 22, 209 (1927)).
@@ -216,13 +364,5 @@ mod tests {
         let [lo, hi] = wilson_interval(8, 10, 1.959_964);
         assert!((lo - 0.4902).abs() < 1e-4 && (hi - 0.9433).abs() < 1e-4, "{lo} {hi}");
         assert_eq!(wilson_interval(0, 0, 1.96), [0.0, 1.0]);
-    }
-
-    #[test]
-    fn binary_entropy() {
-        assert_eq!(h2(0.0), 0.0);
-        assert!((h2(0.5) - 1.0).abs() < 1e-15);
-        assert!((h2(0.11) - 0.4999).abs() < 1e-4);
-        assert!(h2(-0.1).is_nan());
     }
 }

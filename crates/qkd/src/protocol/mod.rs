@@ -13,8 +13,10 @@
 //!    and the decision to continue or abort. The undisclosed key-basis signal bits are the raw key.
 
 pub mod amplify;
-mod estimate;
+pub(crate) mod estimate;
 mod sift;
 
-pub use estimate::{DecoyEstimates, Estimates, EstimationConfig, IntensityStats, wilson_interval};
+pub use estimate::{
+    DecoyEstimates, DecoyMethod, Estimates, EstimationConfig, IntensityStats, wilson_interval,
+};
 pub use sift::{Alice, Bob, DetectionReport, Disclosure, SiftReply};

@@ -26,6 +26,9 @@ pub struct SiftReply {
     pub bases: Vec<u8>,
     /// Intensity class per reported pulse (0 = signal).
     pub intensities: Vec<u8>,
+    /// Whether key-basis bits of every intensity form the key (Lim et al. 2014, three intensities) rather than
+    /// those of the signal only (MQZL vacuum + weak decoy, decoy bits all disclosed).
+    pub key_all_intensities: bool,
 }
 
 /// Bob → Alice: his bits at the test positions (indices into the sifted string).
@@ -43,6 +46,8 @@ pub(crate) struct Sifted {
     pub(crate) bits: BitVec,
     /// `intensity << 2 | basis`.
     pub(crate) classes: Vec<u8>,
+    /// Key bits come from the key basis at every intensity, not only the signal.
+    pub(crate) key_all_intensities: bool,
 }
 
 impl Sifted {
@@ -50,9 +55,13 @@ impl Sifted {
         usize::from(self.classes[i] >> 2)
     }
 
-    /// Key positions: signal intensity, key basis.
+    pub(crate) fn basis_code(&self, i: usize) -> u8 {
+        self.classes[i] & 3
+    }
+
+    /// Key positions: key basis, and signal intensity unless every intensity contributes.
     pub(crate) fn is_key_candidate(&self, i: usize) -> bool {
-        self.classes[i] == 0
+        self.classes[i] & 3 == 0 && (self.key_all_intensities || self.classes[i] >> 2 == 0)
     }
 }
 
@@ -110,11 +119,14 @@ impl Alice {
         if report.indices.windows(2).any(|w| w[0] >= w[1]) {
             return Err(protocol_err("indices not strictly increasing".into()));
         }
+        let key_all_intensities =
+            crate::protocol::estimate::DecoyMethod::for_source(&self.source).key_all_intensities();
         let mut reply = SiftReply {
             bases: Vec::with_capacity(report.indices.len()),
             intensities: Vec::with_capacity(report.indices.len()),
+            key_all_intensities,
         };
-        let mut sifted = Sifted::default();
+        let mut sifted = Sifted { key_all_intensities, ..Sifted::default() };
         self.detections = vec![0; self.source.intensities().len()];
         let mut cursor = 0;
         for (n, &idx) in report.indices.iter().enumerate() {
@@ -192,7 +204,7 @@ impl Bob {
             )));
         }
         let b92 = self.protocol == Protocol::B92;
-        let mut sifted = Sifted::default();
+        let mut sifted = Sifted { key_all_intensities: reply.key_all_intensities, ..Sifted::default() };
         for (j, &i) in self.reported.iter().enumerate() {
             let o = self.record.outcomes[i];
             let (basis, value) = ((o >> 1) & 3, o & 1 == 1);
@@ -213,8 +225,9 @@ impl Bob {
         Ok(())
     }
 
-    /// Step 3: discloses every decoy-intensity bit, every bit outside the key basis, and each key-basis signal
-    /// bit with probability `sample_fraction` (drawn from `seed`).
+    /// Step 3: discloses every bit that is not a key candidate (outside the key basis; decoy intensities unless
+    /// the reply said every intensity keys), and each key candidate with probability `sample_fraction` (drawn from
+    /// `seed`).
     ///
     /// # Errors
     /// [`Error::Protocol`] before sifting; [`Error::InvalidParameter`] unless `sample_fraction` ∈ (0, 1].
