@@ -1,5 +1,5 @@
 //! Criterion benches of the QKD link simulator: `qkd/simulate/<distance>` sends 10⁸ pulses (GYS, vacuum+weak
-//! decoys) and reports pulses per second.
+//! decoys) and reports pulses per second; `qkd/toeplitz/<n>` hashes n bits to n/2 (seed prepared).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use quantumacy_qkd::sim::{Engine, LinkConfig, simulate};
@@ -30,5 +30,26 @@ fn simulate_bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, simulate_bench);
+fn toeplitz_bench(c: &mut Criterion) {
+    use quantumacy_qkd::BitVec;
+    use quantumacy_qkd::protocol::amplify::ToeplitzHash;
+    let mut group = c.benchmark_group("qkd/toeplitz");
+    group.sample_size(10);
+    for n in [100_000usize, 1_000_000] {
+        let m = n / 2;
+        let bits = |len: usize, salt: u64| -> BitVec {
+            (0..len as u64)
+                .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt).count_ones() % 2 == 1)
+                .collect()
+        };
+        #[expect(clippy::unwrap_used, reason = "valid constant dimensions")]
+        let hash = ToeplitzHash::new(&bits(n + m - 1, 1), n, m).unwrap();
+        let key = bits(n, 2);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &key, |b, key| b.iter(|| hash.hash(key)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, simulate_bench, toeplitz_bench);
 criterion_main!(benches);
