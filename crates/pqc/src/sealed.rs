@@ -356,3 +356,7 @@ impl Receiver {
         Ok(Opened { header, plaintext })
     }
 }
+
+#[cfg(test)]
+#[path = "sealed_attacks.rs"]
+mod attacks;
