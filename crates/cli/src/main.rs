@@ -6,6 +6,7 @@
 
 mod data;
 mod output;
+mod pqc;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,9 @@ enum Command {
     /// The bundled datasets: list them, verify their checksums.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Post-quantum keys, encapsulation and signatures (ML-KEM, ML-DSA) on files of raw bytes.
+    #[command(subcommand)]
+    Pqc(pqc::PqcCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let out = Output::new(cli.global.json, cli.global.quiet);
     let result = match cli.command {
         Command::Data(cmd) => data::run(cmd, &cli.global, &out),
+        Command::Pqc(cmd) => pqc::run(cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
