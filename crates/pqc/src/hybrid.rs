@@ -265,6 +265,9 @@ pub fn seal_psk(
 
 /// HPKE `OpenPSK(enc, skR, info, aad, ct, psk, psk_id)` (RFC 9180 §6.1), the inverse of [`seal_psk`].
 ///
+/// The plaintext comes back as a plain `Vec` (it is data, not key material); wrap it in
+/// [`Zeroizing`] if it must be wiped — for 1 MiB that costs about as much as the decryption itself.
+///
 /// # Errors
 /// [`Error::Decryption`], opaque: wrong private key, wrong QKD key or ID, other `info` or `aad`, or tampering.
 /// [`Error::TooLong`] for an `info` over [`MAX_INFO_LEN`].
@@ -274,7 +277,7 @@ pub fn open_psk(
     info: &[u8],
     aad: &[u8],
     sealed: &HybridCiphertext,
-) -> Result<Zeroizing<Vec<u8>>> {
+) -> Result<Vec<u8>> {
     check_info(info)?;
     let bundle = PskBundle::new(&qkd.bytes[..], &qkd.id.0).map_err(|_| Error::Decryption)?;
     let mode = OpModeR::Psk(bundle);
@@ -288,7 +291,6 @@ pub fn open_psk(
         &sealed.ciphertext,
         aad,
     )
-    .map(Zeroizing::new)
     .map_err(|_| Error::Decryption)
 }
 
@@ -389,7 +391,7 @@ pub fn catkdf_seal<P: KemParameterSet>(
     Ok(HybridCiphertext { enc, ciphertext })
 }
 
-/// The inverse of [`catkdf_seal`].
+/// The inverse of [`catkdf_seal`]. Like [`open_psk`], returns the plaintext as a plain `Vec`.
 ///
 /// # Errors
 /// [`Error::Decryption`], opaque, for any wrong key, context, `aad` or tampering; [`Error::TooLong`] for
@@ -400,13 +402,11 @@ pub fn catkdf_open<P: KemParameterSet>(
     context: CatKdfContext<'_>,
     aad: &[u8],
     sealed: &HybridCiphertext<P>,
-) -> Result<Zeroizing<Vec<u8>>> {
+) -> Result<Vec<u8>> {
     let ss = dk.decapsulate(&sealed.enc);
     let okm = catkdf_derive(qkd, &ss, dk.encapsulation_key(), &sealed.enc, context)?;
     let (aead, nonce) = catkdf_aead(&okm);
-    aead.decrypt(&nonce, Payload { msg: &sealed.ciphertext, aad })
-        .map(Zeroizing::new)
-        .map_err(|_| Error::Decryption)
+    aead.decrypt(&nonce, Payload { msg: &sealed.ciphertext, aad }).map_err(|_| Error::Decryption)
 }
 
 #[cfg(test)]

@@ -246,7 +246,7 @@ impl Sender {
 pub struct Opened {
     /// The verified header.
     pub header: Header,
-    /// The decrypted plaintext (zeroized on drop).
+    /// The decrypted plaintext, zeroized on drop (model updates derive from patient data).
     pub plaintext: Zeroizing<Vec<u8>>,
 }
 
@@ -350,7 +350,13 @@ impl Receiver {
         }
         let sealed =
             HybridCiphertext { enc: Ciphertext::from_bytes(body.enc)?, ciphertext: body.ciphertext.to_vec() };
-        let plaintext = hybrid::open_psk(&self.private_key, &qkd, &header.info(), &header_bytes, &sealed)?;
+        let plaintext = Zeroizing::new(hybrid::open_psk(
+            &self.private_key,
+            &qkd,
+            &header.info(),
+            &header_bytes,
+            &sealed,
+        )?);
         self.seen.insert(header.route());
         self.used_keys.insert(header.key_id);
         Ok(Opened { header, plaintext })
