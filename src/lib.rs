@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `data` | [`quantumacy-data`](data) | checksum-verified loaders for the bundled datasets, deterministic splits |
 //! | `qkd` | [`quantumacy-qkd`](qkd) | decoy-state BB84 link simulator, eavesdroppers, sifting, estimation, theory |
+//! | `pqc` | [`quantumacy-pqc`](pqc) | ML-KEM / ML-DSA wrappers, hybrid QKD + ML-KEM keys, sealed signed messages |
 //!
 //! Further subsystems (QKD, CKKS, PQC, federated learning, optical MPC) join here as their crates land; see the
 //! README's status table.
@@ -23,11 +24,21 @@
 
 #[cfg(feature = "data")]
 pub use quantumacy_data as data;
+#[cfg(feature = "pqc")]
+pub use quantumacy_pqc as pqc;
 #[cfg(feature = "qkd")]
 pub use quantumacy_qkd as qkd;
 
 /// The types most programs need, for a glob import.
 pub mod prelude {
+    #[cfg(feature = "pqc")]
+    pub use quantumacy_pqc::hybrid::{KeyId, QkdKey};
+    #[cfg(feature = "pqc")]
+    pub use quantumacy_pqc::kem::MlKem768;
+    #[cfg(feature = "pqc")]
+    pub use quantumacy_pqc::sign::MlDsa65;
+    #[cfg(feature = "qkd")]
+    pub use quantumacy_qkd::{Intensity, Preset, Protocol, Source, System};
     #[cfg(feature = "data")]
     pub use quantumacy_data::{DataDir, Dataset, DatasetId, ImageSet, Split, group_split, stratified_split};
 }

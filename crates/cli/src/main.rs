@@ -8,6 +8,7 @@ mod data;
 mod output;
 mod qkd;
 mod qkd_keyrate;
+mod pqc;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,9 @@ enum Command {
     /// Quantum key distribution: link simulation.
     #[command(subcommand)]
     Qkd(qkd::QkdCommand),
+    /// Post-quantum keys, encapsulation and signatures (ML-KEM, ML-DSA) on files of raw bytes.
+    #[command(subcommand)]
+    Pqc(pqc::PqcCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(cmd) => data::run(cmd, &cli.global, &out),
         Command::Qkd(cmd) => qkd::run_command(cmd, &cli.global, &out),
+        Command::Pqc(cmd) => pqc::run(cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,7 +40,10 @@ fn verify_json_lists_every_file_ok() {
 fn quantumacy_data_files() -> usize {
     std::fs::read_dir(bundled())
         .unwrap()
-        .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count() - 1) // minus PROVENANCE.md
+        .map(|d| d.unwrap().path())
+        // data/kat holds known-answer vectors (quantumacy-pqc's tests), not datasets.
+        .filter(|d| d.file_name().is_some_and(|n| n != "kat"))
+        .map(|d| std::fs::read_dir(d).unwrap().count() - 1) // minus PROVENANCE.md
         .sum()
 }
 
