@@ -72,7 +72,7 @@ impl DpConfig {
             return Err(invalid("dp delta", format!("{}; must be in (0, 1)", self.delta)));
         }
         if let Some(b) = self.epsilon_budget
-            && !(b > 0.0)
+            && b.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
         {
             return Err(invalid("dp epsilon budget", format!("{b}; must be > 0")));
         }
@@ -115,7 +115,7 @@ impl GaussianSum {
     /// # Errors
     /// [`Error::InvalidParameter`] for a non-positive clip, noise or denominator.
     pub fn new(params: usize, clip: f64, z: f64, expected_clients: f64, rng: ChaCha20Rng) -> Result<Self> {
-        if !(clip > 0.0 && z > 0.0 && expected_clients > 0.0) || !(clip * z * expected_clients).is_finite() {
+        if !(clip > 0.0 && z > 0.0 && expected_clients > 0.0 && (clip * z * expected_clients).is_finite()) {
             return Err(invalid(
                 "dp aggregator",
                 format!("clip {clip}, z {z}, denominator {expected_clients}"),
@@ -319,7 +319,7 @@ impl RdpAccountant {
     /// # Errors
     /// [`Error::InvalidParameter`] for an empty list or an order `≤ 1`/NaN.
     pub fn with_orders(orders: Vec<f64>) -> Result<Self> {
-        if orders.is_empty() || orders.iter().any(|&a| !(a > 1.0)) {
+        if orders.is_empty() || orders.iter().any(|&a| a.is_nan() || a <= 1.0) {
             return Err(invalid("orders", format!("{orders:?}; need a non-empty list of orders > 1")));
         }
         Ok(RdpAccountant { rdp: vec![0.0; orders.len()], orders })
@@ -330,7 +330,7 @@ impl RdpAccountant {
     /// # Errors
     /// [`Error::InvalidParameter`] for `q ∉ [0, 1]` or `sigma < 0`.
     pub fn compose_subsampled_gaussian(&mut self, q: f64, sigma: f64, steps: u32) -> Result<()> {
-        if !(0.0..=1.0).contains(&q) || !(sigma >= 0.0) {
+        if !(0.0..=1.0).contains(&q) || sigma.is_nan() || sigma < 0.0 {
             return Err(invalid("sampled gaussian", format!("q = {q}, σ = {sigma}")));
         }
         for (r, &a) in self.rdp.iter_mut().zip(&self.orders) {
@@ -411,7 +411,8 @@ mod tests {
     /// under the conversion over orders 1.000, 1.001, …, 99.999 (`dp_accounting` test_compute_epsilon_delta_gaussian).
     #[test]
     fn gaussian_closed_form_and_conversion() {
-        assert_eq!(rdp_subsampled_gaussian(1.0, 2.71828, 3.14159), 3.14159 / (2.0 * 2.71828 * 2.71828));
+        let (alpha, sigma) = (3.5, 2.25);
+        assert_eq!(rdp_subsampled_gaussian(1.0, sigma, alpha), alpha / (2.0 * sigma * sigma));
         let orders: Vec<f64> = (1000..100_000).map(|i| 0.001 * f64::from(i)).collect();
         let rdp: Vec<f64> = orders.iter().map(|&a| rdp_gaussian(4.530877117, a)).collect();
         let (eps, _) = epsilon_from_rdp(&orders, &rdp, 1e-6).unwrap();
