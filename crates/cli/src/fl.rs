@@ -17,7 +17,7 @@ use crate::output::{Failure, Output};
 #[derive(Debug, Subcommand)]
 pub(crate) enum FlCommand {
     /// Train a model federated across hospitals and report test metrics per round.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -301,6 +301,9 @@ fn parse_dp(s: &str) -> anyhow::Result<DpConfig> {
     Ok(config)
 }
 
+/// A named line: label, points, colour.
+type Series<'a> = (&'a str, Vec<(f64, f64)>, plotters::style::RGBColor);
+
 fn plot(path: &Path, rounds: &[RoundRow], title: &str) -> anyhow::Result<()> {
     use plotters::prelude::*;
 
@@ -309,7 +312,7 @@ fn plot(path: &Path, rounds: &[RoundRow], title: &str) -> anyhow::Result<()> {
     let root = root.titled(title, ("sans-serif", 20))?;
     let panels = root.split_evenly((2, 1));
     let n = rounds.len() as f64;
-    let series: [(&str, Vec<(f64, f64)>, RGBColor); 2] = [
+    let series: [Series<'_>; 2] = [
         ("test accuracy", rounds.iter().map(|r| (r.round as f64, r.test_accuracy)).collect(), BLUE),
         ("test log-loss", rounds.iter().map(|r| (r.round as f64, r.test_loss)).collect(), RED),
     ];
