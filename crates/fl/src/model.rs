@@ -130,9 +130,11 @@ impl Model {
                     loss += softplus(t) - f64::from(yi) * t;
                     *zi = (sigmoid(t) - f64::from(yi)) / n; // residual, reused for the gradient
                 }
-                let gw = x.t().dot(&z);
-                for ((g, &gwj), &wj) in grad.iter_mut().zip(&gw).zip(w) {
-                    *g = gwj + l2 * wj;
+                // Xᵀr as a sum of row axpys: rows are contiguous, a transposed mat-vec would stride.
+                let gw = &mut grad[..nw];
+                gw.iter_mut().zip(w).for_each(|(g, &wj)| *g = l2 * wj);
+                for (row, &ri) in x.rows().into_iter().zip(&z) {
+                    gw.iter_mut().zip(row).for_each(|(g, &xij)| *g += ri * xij);
                 }
                 grad[nw] = z.sum();
                 loss / n + reg
