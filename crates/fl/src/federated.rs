@@ -1,7 +1,7 @@
 //! The federated training loop: sample hospitals, train locally, aggregate deltas, step the server model.
 //!
 //! * FedAvg: McMahan et al., AISTATS 2017, Algorithm 1 (server step `w ← w + Δ̄`).
-//! * FedProx: Li et al., MLSys 2020 — FedAvg aggregation, proximal term in the local loss (see [`crate::train`]).
+//! * FedProx: Li et al., MLSys 2020 — FedAvg aggregation, proximal term in the local loss (see [`mod@crate::train`]).
 //! * FedAdam / FedYogi: Reddi et al., ICLR 2021, Algorithm 2 — the aggregate delta is a pseudo-gradient for a
 //!   server-side Adam/Yogi step `w ← w + η m / (√v + τ)`.
 //!
