@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         data.test.len()
     );
     println!(
-        "{:<22} {:<16} {:>9} {:>7} {:>9}  ε (δ = 1e-5)",
+        "{:<30} {:<18} {:>9} {:>7} {:>9}  ε (δ = 1e-5)",
         "partition", "algorithm", "accuracy", "AUC", "ms/round"
     );
 
@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut ms: Vec<f64> = rounds.iter().map(|r| r.elapsed.as_secs_f64() * 1e3).collect();
         ms.sort_by(f64::total_cmp);
         println!(
-            "{:<22} {:<16} {:>9.4} {:>7.4} {:>9.3}  {}",
+            "{:<30} {:<18} {:>9.4} {:>7.4} {:>9.3}  {}",
             format!("{partition} {sizes:?}"),
             name,
             last.accuracy,
