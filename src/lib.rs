@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `data` | [`quantumacy-data`](data) | checksum-verified loaders for the bundled datasets, deterministic splits |
 //! | `qkd` | [`quantumacy-qkd`](qkd) | decoy-state BB84 link simulator, eavesdroppers, sifting, estimation, theory |
+//! | `fl` | [`quantumacy-fl`](fl) | federated logistic/softmax regression, FedAvg/FedProx, differential privacy |
 //! | `pqc` | [`quantumacy-pqc`](pqc) | ML-KEM / ML-DSA wrappers, hybrid QKD + ML-KEM keys, sealed signed messages |
 //!
 //! Further subsystems (QKD, CKKS, PQC, federated learning, optical MPC) join here as their crates land; see the
@@ -24,6 +25,8 @@
 
 #[cfg(feature = "data")]
 pub use quantumacy_data as data;
+#[cfg(feature = "fl")]
+pub use quantumacy_fl as fl;
 #[cfg(feature = "pqc")]
 pub use quantumacy_pqc as pqc;
 #[cfg(feature = "qkd")]

@@ -5,6 +5,7 @@
 //! progress bars go to stderr and are hidden when stderr is not a terminal or with `--quiet`.
 
 mod data;
+mod fl;
 mod output;
 mod qkd;
 mod qkd_keyrate;
@@ -52,6 +53,9 @@ enum Command {
     /// Post-quantum keys, encapsulation and signatures (ML-KEM, ML-DSA) on files of raw bytes.
     #[command(subcommand)]
     Pqc(pqc::PqcCommand),
+    /// Federated learning across hospitals.
+    #[command(subcommand)]
+    Fl(fl::FlCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Data(cmd) => data::run(cmd, &cli.global, &out),
         Command::Qkd(cmd) => qkd::run_command(cmd, &cli.global, &out),
         Command::Pqc(cmd) => pqc::run(cmd, &out),
+        Command::Fl(cmd) => fl::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
