@@ -5,6 +5,7 @@
 //! progress bars go to stderr and are hidden when stderr is not a terminal or with `--quiet`.
 
 mod data;
+mod optical;
 mod output;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ enum Command {
     /// The bundled datasets: list them, verify their checksums.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Optical quantum-secure MPC: leakage, noisy MNIST, sweeps, operating point, verification.
+    #[command(subcommand)]
+    Optical(optical::OpticalCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let out = Output::new(cli.global.json, cli.global.quiet);
     let result = match cli.command {
         Command::Data(cmd) => data::run(cmd, &cli.global, &out),
+        Command::Optical(cmd) => optical::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,12 @@
 //! Server-side verification (Sulimany et al., "security against a malicious client"): the server homodynes the
 //! q quadrature of every returned mode against the amplitude it sent, pools the excess noise over K shots and
-//! aborts if it exceeds what an honest client leaves (T·(2 − 2/G) summed over modes, plus ξ per quadrature).
+//! aborts if it differs from what an honest client leaves (T·(2 − 2/G) summed over modes, plus ξ per quadrature).
+//! The test is two-sided: a client that taps more than 1 − 1/G returns *less* noise (and less amplitude), so
+//! too little excess noise is as much a deviation from the protocol as too much.
 //!
 //! Per shot the statistic S = Σ_i (r_i² − 1) over n measured quadratures has variance Σ_i 2σ_i⁴ with
 //! σ_i² = 1 + T·g·x̂_i² + ξ, bounded by 2n(1+ξ)² + 4g(1+ξ) + 2g² (using Σx̂⁴ ≤ 1); the K-shot mean has standard
-//! error ≈ sqrt(2n/K) (0.89 at n = 392, K = 10³; 0.089 at K = 10⁵). The threshold is honest + z·σ/√K; sizing
+//! error ≈ sqrt(2n/K) (0.89 at n = 392, K = 10³; 0.089 at K = 10⁵). The acceptance band is honest ± z·σ/√K; sizing
 //! K so that a cheater's excess g′ is z_reject standard errors above the threshold gives
 //! K = Var(S)·(z_accept + z_reject)²/(g′ − g)².
 
@@ -55,11 +57,11 @@ impl ExcessTally {
 /// The server's accept/abort decision with the numbers behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// Whether the client passed.
+    /// Whether the client passed (estimate within honest ± z·σ/√K).
     pub accepted: bool,
     /// Pooled excess-noise estimate.
     pub estimate: f64,
-    /// Acceptance threshold.
+    /// Upper acceptance threshold (the lower one is symmetric about the honest value).
     pub threshold: f64,
 }
 
@@ -92,23 +94,24 @@ impl Verifier {
         (2.0 * n * v * v + 4.0 * g * v + 2.0 * g * g).sqrt()
     }
 
-    /// Acceptance threshold after `shots` shots.
+    /// Upper acceptance threshold after `shots` shots (the band is symmetric about the honest value).
     pub fn threshold(&self, shots: u64) -> f64 {
         self.honest + self.z * self.shot_sigma() / (shots as f64).sqrt()
     }
 
-    /// Accept if the pooled estimate is at most the threshold.
+    /// Accept if the pooled estimate lies within honest ± z·σ/√K.
     pub fn verify(&self, tally: &ExcessTally) -> Verdict {
         let threshold = self.threshold(tally.shots());
         let estimate = tally.estimate();
-        Verdict { accepted: tally.shots() > 0 && estimate <= threshold, estimate, threshold }
+        let accepted = tally.shots() > 0 && (estimate - self.honest).abs() <= threshold - self.honest;
+        Verdict { accepted, estimate, threshold }
     }
 
     /// Shots needed so that a client leaving summed excess `cheat` is `z_reject` standard errors above the
     /// threshold (false-accept rate ≈ Φ(−z_reject)).
     pub fn shots_needed(&self, cheat: f64, z_reject: f64) -> u64 {
-        let gap = cheat - self.honest;
-        if gap <= 0.0 {
+        let gap = (cheat - self.honest).abs();
+        if gap == 0.0 || gap.is_nan() {
             return u64::MAX;
         }
         ((self.shot_sigma() * (self.z + z_reject) / gap).powi(2)).ceil() as u64
