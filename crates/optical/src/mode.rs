@@ -259,7 +259,7 @@ pub struct ShotStats {
     sum_est2: f64,
     sum_hom: f64,
     sum_hom2: f64,
-    excess: Option<ExcessTally>,
+    excess: ExcessTally,
 }
 
 impl ShotStats {
@@ -269,7 +269,7 @@ impl ShotStats {
         self.sum_est2 += est * est;
         self.sum_hom += hom;
         self.sum_hom2 += hom * hom;
-        self.excess.get_or_insert_with(|| ExcessTally::default()).push(excess);
+        self.excess.push(excess);
     }
 
     fn merge(&mut self, other: &ShotStats) {
@@ -278,9 +278,7 @@ impl ShotStats {
         self.sum_est2 += other.sum_est2;
         self.sum_hom += other.sum_hom;
         self.sum_hom2 += other.sum_hom2;
-        if let Some(o) = &other.excess {
-            self.excess.get_or_insert_with(|| ExcessTally::default()).merge(o);
-        }
+        self.excess.merge(&other.excess);
     }
 
     /// Number of shots.
@@ -310,7 +308,7 @@ impl ShotStats {
 
     /// The server's pooled excess-noise tally.
     pub fn excess(&self) -> ExcessTally {
-        self.excess.clone().unwrap_or_else(|| ExcessTally::default())
+        self.excess
     }
 }
 
