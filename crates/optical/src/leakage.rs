@@ -80,7 +80,7 @@ pub fn epsilon(link: &Link) -> f64 {
 /// arXiv v1 (`CCRB1.m`): the server sees per mode variance σ² = 1 + T·g·x² + ξ; the Fisher information about x
 /// is (∂σ²/∂x)²/(2σ⁴) = 2T²g²x²/σ⁴ per measurement, n measurements, var = 1/(n·I), and
 /// I_x = ½ log2(1 + 2x²/var) at x = 1/√n. With T = 1, ξ = 0 this is the authors' ≈ ½ log2(1 + 4g²/n).
-/// PRX (`Maps.m`): I_x = ½ log2(1 + (M/n)·g²/(1+g)) with M = 794, here with g → T·g and 1+g → 1+T·g+ξ [derived].
+/// PRX (`Maps.m`): I_x = ½ log2(1 + (M/n)·g²/(1+g)) with M = 794, here with g → T·g and 1+g → 1+T·g+ξ (derived here).
 pub fn data_leakage(link: &Link, convention: Convention) -> f64 {
     let n = link.modes() as f64;
     let tg = link.transmissivity() * returned_excess(link.gain());
