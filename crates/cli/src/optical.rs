@@ -452,7 +452,8 @@ fn verify_cmd(
     let verifier = Verifier::new(modes, honest, 0.0, z).map_err(Failure::usage)?;
     let (name, cheat_excess) = match cheater {
         CheaterArg::Gain2 => ("gain 2G".to_owned(), 2.0 - 1.0 / gain),
-        CheaterArg::Tap => ("tap + 0.3".to_owned(), honest + 0.3 * (2.0 * gain - 1.0 + 1.0) - 0.3 * 2.0),
+        // Noise part only (2(G−1)(1−t)); the lost amplitude adds to the signal, so this sizing is conservative.
+        CheaterArg::Tap => ("tap + 0.3".to_owned(), 2.0 * (gain - 1.0) * (1.0 / gain - 0.3).max(0.0)),
         CheaterArg::InterceptResend => {
             ("intercept-resend 1 %".to_owned(), honest + 0.01 * 2.0 * modes as f64)
         }

@@ -57,6 +57,12 @@ pub trait Client: Sync + std::fmt::Debug {
     /// Mean homodyne outcome per unit of mode 1's q quadrature (√(t·G) for tap t, gain G): the client divides
     /// by it to decode.
     fn homodyne_gain(&self) -> f64;
+
+    /// `Some(G)` if this client follows the honest protocol exactly with gain G, which lets the engine use its
+    /// fused single-pass simulation (same random draws, same statistics); `None` for any other strategy.
+    fn honest_gain(&self) -> Option<f64> {
+        None
+    }
 }
 
 fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -105,6 +111,10 @@ impl Client for Honest {
 
     fn homodyne_gain(&self) -> f64 {
         (self.gain - 1.0).sqrt()
+    }
+
+    fn honest_gain(&self) -> Option<f64> {
+        Some(self.gain)
     }
 }
 

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result, check_finite, check_range};
 
 /// Rows of a batch handled by one parallel task (each task draws from its own seeded stream).
-const CHUNK: usize = 64;
+const CHUNK: usize = 256;
 
 /// A noisy linear-algebra engine: estimates W·x for each data vector x, with the noise the optical protocol adds.
 ///
@@ -63,16 +63,26 @@ impl Engine for GaussianEngine {
 
     fn matmul(&self, w: ArrayView2<'_, f32>, batch: ArrayView2<'_, f32>, seed: u64) -> Result<Array2<f32>> {
         let (scale, norms, xhat) = prepare(w, batch)?;
-        let mut y = xhat.dot(&w.t());
-        if self.snr.is_finite() {
-            let sigma = 1.0 / (scale * self.snr.sqrt()) as f32;
-            y.axis_chunks_iter_mut(Axis(0), CHUNK).into_par_iter().enumerate().for_each(|(k, mut rows)| {
+        let sigma = if self.snr.is_finite() { Some(1.0 / (scale * self.snr.sqrt()) as f32) } else { None };
+        let mut y = Array2::<f32>::zeros((batch.nrows(), w.nrows()));
+        // Each task multiplies its block of rows (matrixmultiply is single-threaded) and draws its own noise.
+        y.axis_chunks_iter_mut(Axis(0), CHUNK)
+            .into_par_iter()
+            .zip(xhat.axis_chunks_iter(Axis(0), CHUNK))
+            .zip(norms.axis_chunks_iter(Axis(0), CHUNK))
+            .enumerate()
+            .for_each(|(k, ((mut rows, x), n))| {
+                ndarray::linalg::general_mat_mul(1.0, &x, &w.t(), 0.0, &mut rows);
                 let mut rng = chunk_rng(seed, k as u64);
-                rows.iter_mut()
-                    .for_each(|v| *v += sigma * Distribution::<f32>::sample(&StandardNormal, &mut rng));
+                Zip::from(rows.rows_mut()).and(&n).for_each(|mut row, &norm| {
+                    if let Some(sigma) = sigma {
+                        row.iter_mut().for_each(|v| {
+                            *v += sigma * Distribution::<f32>::sample(&StandardNormal, &mut rng)
+                        });
+                    }
+                    row *= norm;
+                });
             });
-        }
-        Zip::from(y.rows_mut()).and(&norms).for_each(|mut row, &n| row *= n);
         Ok(y)
     }
 }

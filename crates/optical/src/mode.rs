@@ -182,6 +182,12 @@ impl<C: Client> ModeEngine<C> {
         buf: &mut [f64],
         rng: &mut R,
     ) -> (f64, f64) {
+        if self.transmissivity == 1.0
+            && self.xi == 0.0
+            && let Some(gain) = self.client.honest_gain()
+        {
+            return fused_honest_shot(gain, mean2, xhat, jxhat, rng);
+        }
         for (z, m) in buf.iter_mut().zip(mean2) {
             let n: f64 = StandardNormal.sample(rng);
             *z = m + n;
@@ -202,6 +208,69 @@ impl<C: Client> ModeEngine<C> {
             excess += r * r - 1.0;
         }
         (hom, excess)
+    }
+}
+
+/// The honest shot in one pass over the modes, for an ideal return channel: the same random draws in the same
+/// order as the generic path (vacuum samples v_i, then the amplifier and tap vacua), with the returned residuals
+/// r_i = v_i + x̂_i·δq + (Jx̂)_i·δp summed algebraically:
+/// Σ r² = Σv² + 2δq·Σx̂v + 2δp·ΣJx̂v + δq²·Σx̂² + δp²·Σ(Jx̂)² + 2δqδp·Σx̂Jx̂ over the measured q quadratures.
+fn fused_honest_shot<R: Rng + ?Sized>(
+    gain: f64,
+    mean2: &[f64],
+    xhat: &[f64],
+    jxhat: Option<&[f64]>,
+    rng: &mut R,
+) -> (f64, f64) {
+    let (sg, sg1) = (gain.sqrt(), (gain - 1.0).sqrt());
+    let tap = 1.0 - 1.0 / gain;
+    let (st, sr) = (tap.sqrt(), (1.0 - tap).sqrt());
+    let mut normal = || -> f64 { StandardNormal.sample(rng) };
+    match jxhat {
+        None => {
+            let (mut xv, mut xm, mut vv, mut xx) = (0.0, 0.0, 0.0, 0.0);
+            for (&m, &x) in mean2.iter().zip(xhat) {
+                let v = normal();
+                xv += x * v;
+                xm += x * m;
+                vv += v * v;
+                xx += x * x;
+            }
+            let a_q = xm + xv;
+            let amp = sg * a_q + sg1 * normal();
+            let u = normal();
+            let dq = sr * amp + st * u - a_q;
+            let s = vv + 2.0 * dq * xv + dq * dq * xx - mean2.len() as f64;
+            (st * amp - sr * u, s)
+        }
+        Some(_) => {
+            let (mut x1, mut j1, mut xm, mut jm) = (0.0, 0.0, 0.0, 0.0);
+            let (mut vv, mut xv, mut jv, mut xx, mut jj, mut xj) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            for (m, x) in mean2.chunks_exact(2).zip(xhat.chunks_exact(2)) {
+                let (vq, vp) = (normal(), normal());
+                let (xq, xp) = (x[0], x[1]);
+                // x̂ = (xq, xp), Jx̂ = (−xp, xq) on this mode's (q, p).
+                x1 += xq * vq + xp * vp;
+                j1 += xq * vp - xp * vq;
+                xm += xq * m[0] + xp * m[1];
+                jm += xq * m[1] - xp * m[0];
+                vv += vq * vq;
+                xv += xq * vq;
+                jv -= xp * vq;
+                xx += xq * xq;
+                jj += xp * xp;
+                xj -= xq * xp;
+            }
+            let (a_q, a_p) = (xm + x1, jm + j1);
+            let amp_q = sg * a_q + sg1 * normal();
+            let u_q = normal();
+            let dq = sr * amp_q + st * u_q - a_q;
+            let amp_p = sg * a_p - sg1 * normal();
+            let dp = sr * amp_p + st * normal() - a_p;
+            let s = vv + 2.0 * dq * xv + 2.0 * dp * jv + dq * dq * xx + dp * dp * jj + 2.0 * dq * dp * xj
+                - (mean2.len() / 2) as f64;
+            (st * amp_q - sr * u_q, s)
+        }
     }
 }
 

@@ -214,3 +214,34 @@ fn error_display_strings_are_pinned() {
         assert_eq!(e.to_string(), s);
     }
 }
+
+/// The honest strategy without the fused fast path: runs the generic per-mode code.
+#[derive(Debug)]
+struct GenericHonest(f64);
+
+impl Client for GenericHonest {
+    fn respond<R: Rng + ?Sized>(&self, shot: Shot<'_>, rng: &mut R) -> f64 {
+        Honest { gain: self.0 }.respond(shot, rng)
+    }
+
+    fn homodyne_gain(&self) -> f64 {
+        (self.0 - 1.0).sqrt()
+    }
+}
+
+#[test]
+fn fused_honest_path_equals_the_generic_per_mode_path() {
+    let (m, d) = (5, 98);
+    let w = Array2::from_shape_fn((m, d), |(i, j)| (((i * 13 + j * 7) % 19) as f32 - 9.0) / 9.0);
+    let batch = Array2::from_shape_fn((3, d), |(i, j)| ((i + j * 5) % 11) as f32 / 11.0 + 0.05);
+    for packing in [Packing::Complex, Packing::Real] {
+        let fast = ModeEngine::new(2.0, 1.37, packing).unwrap();
+        let slow = fast.clone().with_client(GenericHonest(1.37));
+        let (a, ta) = fast.matmul_verified(w.view(), batch.view(), 9).unwrap();
+        let (b, tb) = slow.matmul_verified(w.view(), batch.view(), 9).unwrap();
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+        assert!((ta.estimate() - tb.estimate()).abs() < 1e-8, "{} vs {}", ta.estimate(), tb.estimate());
+    }
+}
