@@ -8,6 +8,7 @@
 //! | `data` | [`quantumacy-data`](data) | checksum-verified loaders for the bundled datasets, deterministic splits |
 //! | `qkd` | [`quantumacy-qkd`](qkd) | decoy-state BB84 link simulator, eavesdroppers, sifting, estimation, theory |
 //! | `fl` | [`quantumacy-fl`](fl) | federated logistic/softmax regression, FedAvg/FedProx, differential privacy |
+//! | `optical` | [`quantumacy-optical`](optical) | optical quantum-secure MPC: engines, verification, leakage, MNIST |
 //! | `pqc` | [`quantumacy-pqc`](pqc) | ML-KEM / ML-DSA wrappers, hybrid QKD + ML-KEM keys, sealed signed messages |
 //!
 //! Further subsystems (QKD, CKKS, PQC, federated learning, optical MPC) join here as their crates land; see the
@@ -27,6 +28,8 @@
 pub use quantumacy_data as data;
 #[cfg(feature = "fl")]
 pub use quantumacy_fl as fl;
+#[cfg(feature = "optical")]
+pub use quantumacy_optical as optical;
 #[cfg(feature = "pqc")]
 pub use quantumacy_pqc as pqc;
 #[cfg(feature = "qkd")]
@@ -34,6 +37,8 @@ pub use quantumacy_qkd as qkd;
 
 /// The types most programs need, for a glob import.
 pub mod prelude {
+    #[cfg(feature = "data")]
+    pub use quantumacy_data::{DataDir, Dataset, DatasetId, ImageSet, Split, group_split, stratified_split};
     #[cfg(feature = "pqc")]
     pub use quantumacy_pqc::hybrid::{KeyId, QkdKey};
     #[cfg(feature = "pqc")]
@@ -42,6 +47,4 @@ pub mod prelude {
     pub use quantumacy_pqc::sign::MlDsa65;
     #[cfg(feature = "qkd")]
     pub use quantumacy_qkd::{Intensity, Preset, Protocol, Source, System};
-    #[cfg(feature = "data")]
-    pub use quantumacy_data::{DataDir, Dataset, DatasetId, ImageSet, Split, group_split, stratified_split};
 }

@@ -6,10 +6,11 @@
 
 mod data;
 mod fl;
+mod optical;
 mod output;
+mod pqc;
 mod qkd;
 mod qkd_keyrate;
-mod pqc;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,9 @@ enum Command {
     /// Federated learning across hospitals.
     #[command(subcommand)]
     Fl(fl::FlCommand),
+    /// Optical quantum-secure MPC: leakage, noisy MNIST, sweeps, operating point, verification.
+    #[command(subcommand)]
+    Optical(optical::OpticalCommand),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Qkd(cmd) => qkd::run_command(cmd, &cli.global, &out),
         Command::Pqc(cmd) => pqc::run(cmd, &out),
         Command::Fl(cmd) => fl::run(cmd, &cli.global, &out),
+        Command::Optical(cmd) => optical::run(cmd, &cli.global, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
