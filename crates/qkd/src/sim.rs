@@ -225,6 +225,8 @@ struct Plan {
     cdf_click: Vec<f64>,
     /// p_k (1 − D_k) / (1 − D̄), not cumulative.
     post_noclick: Vec<f64>,
+    /// The same, cumulative.
+    cdf_noclick: Vec<f64>,
     d_bar: f64,
     ln_no_click: f64,
     eta: f64,
@@ -240,6 +242,12 @@ struct BlockOut {
     alice: Vec<u8>,
     bob: Vec<u8>,
     eve: Vec<Option<bool>>,
+}
+
+impl BlockOut {
+    fn new(intensities: usize) -> Self {
+        BlockOut { sent: vec![0; intensities], indices: vec![], alice: vec![], bob: vec![], eve: vec![] }
+    }
 }
 
 /// A uniform draw in [0, 1) with 53 random bits.
@@ -282,6 +290,7 @@ impl Plan {
             cdf_prior: cumulative(priors.iter().copied()),
             cdf_click: cumulative(priors.iter().zip(&d).map(|(p, d)| p * d)),
             post_noclick: priors.iter().zip(&d).map(|(p, d)| p * (1.0 - d) / (1.0 - d_bar)).collect(),
+            cdf_noclick: cumulative(priors.iter().zip(&d).map(|(p, d)| p * (1.0 - d))),
             means,
             d_bar,
             ln_no_click: (-d_bar).ln_1p(),
@@ -320,13 +329,7 @@ impl Plan {
     }
 
     fn fast_block(&self, lo: u64, hi: u64, rng: &mut ChaCha8Rng) -> BlockOut {
-        let mut out = BlockOut {
-            sent: vec![0; self.means.len()],
-            indices: vec![],
-            alice: vec![],
-            bob: vec![],
-            eve: vec![],
-        };
+        let mut out = BlockOut::new(self.means.len());
         let mut t = lo;
         let mut afterpulse = false;
         loop {
@@ -347,7 +350,7 @@ impl Plan {
             let k = if natural {
                 pick(&self.cdf_click, uniform(rng))
             } else {
-                pick(&cumulative(self.post_noclick.iter().copied()), uniform(rng))
+                pick(&self.cdf_noclick, uniform(rng))
             };
             let (a_basis, bit, state) = self.alice(rng);
             let b_basis = self.basis(rng);
@@ -397,13 +400,7 @@ impl Plan {
         ctx: &LinkContext,
         rng: &mut SimRng,
     ) -> BlockOut {
-        let mut out = BlockOut {
-            sent: vec![0; self.means.len()],
-            indices: vec![],
-            alice: vec![],
-            bob: vec![],
-            eve: vec![],
-        };
+        let mut out = BlockOut::new(self.means.len());
         let mut afterpulse = false;
         for t in lo..hi {
             let k = pick(&self.cdf_prior, uniform(rng));
