@@ -101,6 +101,21 @@ pub(crate) struct SimulateArgs {
     /// Extra fixed loss in dB.
     #[arg(long, allow_negative_numbers = true)]
     extra_loss_db: Option<f64>,
+    /// Override the preset's detector efficiency η_Bob.
+    #[arg(long, allow_negative_numbers = true)]
+    eta_bob: Option<f64>,
+    /// Override the preset's dark-count probability per gate per detector.
+    #[arg(long, allow_negative_numbers = true)]
+    dark_count: Option<f64>,
+    /// Override the preset's misalignment error e_det.
+    #[arg(long, allow_negative_numbers = true)]
+    misalignment: Option<f64>,
+    /// Override the preset's after-pulse probability.
+    #[arg(long, allow_negative_numbers = true)]
+    afterpulse: Option<f64>,
+    /// Override the preset's fibre attenuation in dB/km.
+    #[arg(long, allow_negative_numbers = true)]
+    attenuation_db_per_km: Option<f64>,
     /// Channel depolarisation probability p (adds QBER p/2).
     #[arg(long, allow_negative_numbers = true)]
     depolarization: Option<f64>,
@@ -181,8 +196,18 @@ fn simulate(args: SimulateArgs, out: &Output) -> Result<(), Failure> {
     if let Some(db) = args.extra_loss_db {
         system.extra_loss_db = db;
     }
-    if let Some(p) = args.depolarization {
-        system.depolarization = p;
+    let overrides = [
+        (args.depolarization, &mut system.depolarization),
+        (args.eta_bob, &mut system.detector_efficiency),
+        (args.dark_count, &mut system.dark_count),
+        (args.misalignment, &mut system.misalignment),
+        (args.afterpulse, &mut system.afterpulse),
+        (args.attenuation_db_per_km, &mut system.attenuation_db_per_km),
+    ];
+    for (value, field) in overrides {
+        if let Some(v) = value {
+            *field = v;
+        }
     }
     let protocol: Protocol = args.protocol.parse().map_err(Failure::usage)?;
     let link = LinkConfig::new(system, args.distance_km, source(&args).map_err(Failure::usage)?, protocol)
