@@ -6,17 +6,10 @@ use quantumacy::qkd::eve::{Eavesdropper, InterceptResend, PhotonNumberSplitting}
 use quantumacy::qkd::link::{LinkRun, run};
 use quantumacy::qkd::protocol::EstimationConfig;
 use quantumacy::qkd::sim::{Engine, LinkConfig};
-use quantumacy::qkd::{Intensity, Protocol, Source, System};
+use quantumacy::qkd::{Protocol, Source, System};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let source = Source::new(
-        vec![
-            Intensity { mean: 0.48, probability: 0.8 },
-            Intensity { mean: 0.05, probability: 0.15 },
-            Intensity { mean: 0.0, probability: 0.05 },
-        ],
-        0.5,
-    )?;
+    let source = Source::vacuum_weak(0.48, 0.05, [0.8, 0.15, 0.05], 0.5)?;
     let link = LinkConfig::new(System::gys(), 25.0, source, Protocol::Bb84)?;
     let mut attacks: Vec<(&str, Option<Box<dyn Eavesdropper>>)> = vec![
         ("no eavesdropper", None),

@@ -242,6 +242,26 @@ impl Source {
         Ok(Source { intensities, basis_bias })
     }
 
+    /// The vacuum + weak decoy source of MQZL (Ma, Qi, Zhao, Lo 2005, Sec. V): signal μ, weak decoy ν and vacuum,
+    /// chosen with `probabilities` (signal, decoy, vacuum), basis bias q_x.
+    ///
+    /// # Errors
+    /// As [`Source::new`] (e.g. ν ≥ μ, ν ≤ 0, probabilities not summing to 1).
+    pub fn vacuum_weak(mu: f64, nu: f64, probabilities: [f64; 3], basis_bias: f64) -> Result<Self> {
+        if nu <= 0.0 {
+            return Err(Error::DecoyOrder { detail: format!("weak decoy ν = {nu} must be positive") });
+        }
+        let [p_mu, p_nu, p_vac] = probabilities;
+        Source::new(
+            vec![
+                Intensity { mean: mu, probability: p_mu },
+                Intensity { mean: nu, probability: p_nu },
+                Intensity { mean: 0.0, probability: p_vac },
+            ],
+            basis_bias,
+        )
+    }
+
     /// A single-intensity source (no decoys) with a symmetric basis choice.
     ///
     /// # Errors
@@ -316,5 +336,15 @@ mod tests {
             Err(Error::ProbabilitySum { .. })
         ));
         assert!(matches!(Source::new(vec![i(0.5, 0.5), i(0.6, 0.5)], 0.5), Err(Error::DecoyOrder { .. })));
+        let vw = Source::vacuum_weak(0.48, 0.05, [0.8, 0.15, 0.05], 0.5).unwrap();
+        assert_eq!(vw, Source::new(vec![i(0.48, 0.8), i(0.05, 0.15), i(0.0, 0.05)], 0.5).unwrap());
+        assert!(matches!(
+            Source::vacuum_weak(0.48, 0.0, [0.8, 0.15, 0.05], 0.5),
+            Err(Error::DecoyOrder { .. })
+        ));
+        assert!(matches!(
+            Source::vacuum_weak(0.48, 0.6, [0.8, 0.15, 0.05], 0.5),
+            Err(Error::DecoyOrder { .. })
+        ));
     }
 }

@@ -14,8 +14,7 @@ use quantumacy_qkd::{Intensity, Protocol, Source, System};
 use quantumacy_testkit::{assert_within_sigma, binomial_sigma, seeds};
 
 fn vacuum_weak(mu: f64, nu: f64) -> Source {
-    let i = |mean, probability| Intensity { mean, probability };
-    Source::new(vec![i(mu, 0.8), i(nu, 0.15), i(0.0, 0.05)], 0.5).unwrap()
+    Source::vacuum_weak(mu, nu, [0.8, 0.15, 0.05], 0.5).unwrap()
 }
 
 #[expect(clippy::too_many_arguments, reason = "one call site per scenario reads best flat")]
