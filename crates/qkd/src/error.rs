@@ -85,6 +85,18 @@ pub enum Error {
     /// The protocol aborted; no key.
     #[error("protocol aborted: {0}")]
     Aborted(AbortReason),
+    /// A message failed authentication (bad tag, replayed, reordered, wrong session or sender). Deliberately
+    /// opaque; the session is aborted.
+    #[error("authentication failed")]
+    Authentication,
+    /// The authentication key pool has too few bits left.
+    #[error("authentication key pool exhausted: {needed_bits} bits needed, {available_bits} available")]
+    KeyPoolExhausted {
+        /// Bits the operation needs.
+        needed_bits: u64,
+        /// Bits left in the pool.
+        available_bits: u64,
+    },
     /// A numerical routine (root finding, optimisation) found no solution in range.
     #[error("no solution: {detail}")]
     NoSolution {

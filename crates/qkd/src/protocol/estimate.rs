@@ -56,6 +56,8 @@ pub struct EstimationConfig {
     pub eps_sec: f64,
     /// Correctness parameter ε_cor of the finite-key length (Lim 2014 Eq. 1).
     pub eps_cor: f64,
+    /// Formula of the final key length (finite-key by default).
+    pub key_length: super::keylength::KeyLengthMode,
 }
 
 impl Default for EstimationConfig {
@@ -66,6 +68,7 @@ impl Default for EstimationConfig {
             ec_efficiency: 1.22,
             eps_sec: 1e-10,
             eps_cor: 1e-15,
+            key_length: super::keylength::KeyLengthMode::Finite,
         }
     }
 }
@@ -180,7 +183,10 @@ impl Alice {
             .collect();
 
         let sent_total: u64 = self.sent_per_intensity().iter().sum();
-        let key_sifted = (0..sifted.bits.len()).filter(|&i| sifted.is_key_candidate(i)).count();
+        // The MQZL and GLLP estimates describe a key of key-basis signal bits (whatever the finite-key protocol
+        // later keys from).
+        let key_sifted =
+            (0..sifted.bits.len()).filter(|&i| sifted.basis_code(i) == 0 && sifted.intensity(i) == 0).count();
         let signal = &per_intensity[0];
         let mut est = Estimates {
             per_intensity: per_intensity.clone(),

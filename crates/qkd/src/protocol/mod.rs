@@ -13,10 +13,13 @@
 //!    and the decision to continue or abort. The undisclosed key-basis signal bits are the raw key.
 
 pub mod amplify;
+pub mod authenticate;
 pub(crate) mod estimate;
+mod keylength;
 mod sift;
 
 pub use estimate::{
     DecoyEstimates, DecoyMethod, Estimates, EstimationConfig, IntensityStats, wilson_interval,
 };
+pub use keylength::{KeyLength, KeyLengthMode, Leakage};
 pub use sift::{Alice, Bob, DetectionReport, Disclosure, SiftReply};

@@ -4,6 +4,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::keylength::KeyLengthMode;
 use crate::bits::BitVec;
 use crate::error::{Error, Result, check_range};
 use crate::params::{Protocol, Source};
@@ -74,6 +75,8 @@ pub struct Alice {
     pub(crate) sifted: Option<Sifted>,
     /// Detections per intensity, from Bob's report.
     pub(crate) detections: Vec<u64>,
+    /// The key-length formula the session will use (decides which bits form the raw key).
+    key_length: KeyLengthMode,
 }
 
 /// Bob's side of the protocol.
@@ -89,7 +92,26 @@ pub struct Bob {
 impl Alice {
     /// Alice with her record of the transmission.
     pub fn new(protocol: Protocol, source: Source, record: AliceRecord) -> Self {
-        Alice { protocol, source, record, sifted: None, detections: vec![] }
+        Alice {
+            protocol,
+            source,
+            record,
+            sifted: None,
+            detections: vec![],
+            key_length: KeyLengthMode::default(),
+        }
+    }
+
+    /// Chooses the key-length formula (default: finite-key). Under [`KeyLengthMode::Finite`] a three-intensity
+    /// source keys from the X basis of every intensity (Lim et al. 2014), so this must be set before sifting.
+    pub fn with_key_length(mut self, mode: KeyLengthMode) -> Self {
+        self.key_length = mode;
+        self
+    }
+
+    /// The protocol run.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
     }
 
     /// The source she used.
@@ -119,8 +141,7 @@ impl Alice {
         if report.indices.windows(2).any(|w| w[0] >= w[1]) {
             return Err(protocol_err("indices not strictly increasing".into()));
         }
-        let key_all_intensities =
-            crate::protocol::estimate::DecoyMethod::for_source(&self.source).key_all_intensities();
+        let key_all_intensities = self.key_length.key_all_intensities(&self.source);
         let mut reply = SiftReply {
             bases: Vec::with_capacity(report.indices.len()),
             intensities: Vec::with_capacity(report.indices.len()),
