@@ -132,13 +132,16 @@ pub trait Aggregator {
 
 /// FedAvg: the example-weighted mean of deltas, as a running mean.
 ///
-/// Updates are folded in groups of up to [`FedAvg::GROUP`]: the group's mixing ratios `n_k/N` are fixed on
-/// arrival, then the group is applied block by block so each block of the mean stays in L1 while every update
-/// of the group passes over it. Per coordinate the arithmetic (and so the result) is exactly that of folding the
-/// updates one at a time; the mean is read and written once per group instead of once per update. State is the
-/// mean plus at most `GROUP` received updates: O(P).
+/// The first accepted update becomes the mean itself (its buffer is moved in, not copied: folding it into a zero
+/// mean with ratio n/n = 1 gives exactly its values). Later updates are folded in groups of up to
+/// [`FedAvg::GROUP`]: the group's mixing ratios `n_k/N` are fixed on arrival, then the group is applied block by
+/// block so each block of the mean stays in L1 while every update of the group passes over it. Per coordinate the
+/// arithmetic (and so the result) is exactly that of folding the updates one at a time; the mean is read and
+/// written once per group instead of once per update. State is the mean plus at most `GROUP` received updates:
+/// O(P).
 #[derive(Debug, Clone)]
 pub struct FedAvg {
+    params: usize,
     mean: Vec<f64>,
     weight: f64,
     clients: Vec<ClientId>,
@@ -147,18 +150,13 @@ pub struct FedAvg {
 
 impl FedAvg {
     /// Updates buffered before they are folded into the mean.
-    pub const GROUP: usize = 8;
+    pub const GROUP: usize = 16;
     /// Coordinates per block (64 KiB of mean; a group of blocks fits in L2).
     const BLOCK: usize = 8192;
 
     /// An empty FedAvg for `params`-dimensional updates.
     pub fn new(params: usize) -> Self {
-        FedAvg {
-            mean: vec![0.0; params],
-            weight: 0.0,
-            clients: Vec::new(),
-            pending: Vec::with_capacity(Self::GROUP),
-        }
+        FedAvg { params, mean: Vec::new(), weight: 0.0, clients: Vec::new(), pending: Vec::new() }
     }
 
     fn flush(&mut self) {
@@ -191,11 +189,15 @@ impl Aggregator for FedAvg {
     type Output = Aggregate;
 
     fn add(&mut self, update: ClientUpdate) -> Result<()> {
-        check_len(update.client, self.mean.len(), update.delta.len())?;
+        check_len(update.client, self.params, update.delta.len())?;
         let n = update.examples as f64;
         self.weight += n;
-        self.pending.push((n / self.weight, update.delta));
         self.clients.push(update.client);
+        if self.clients.len() == 1 {
+            self.mean = update.delta;
+            return Ok(());
+        }
+        self.pending.push((n / self.weight, update.delta));
         if self.pending.len() == Self::GROUP {
             self.flush();
         }
