@@ -6,9 +6,10 @@ use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use quantumacy_qkd::eve::{BeamSplitting, Eavesdropper, InterceptResend, PhotonNumberSplitting};
 use quantumacy_qkd::link::{LinkReport, LinkRun, run};
-use quantumacy_qkd::protocol::EstimationConfig;
+use quantumacy_qkd::protocol::{EstimationConfig, KeyLengthMode};
 use quantumacy_qkd::sim::{Engine, LinkConfig};
-use quantumacy_qkd::{Intensity, Preset, Protocol, Source};
+use quantumacy_qkd::theory::{Finite, FiniteConfig, Security};
+use quantumacy_qkd::{Intensity, Preset, Protocol, Source, System};
 
 use crate::GlobalArgs;
 use crate::output::{Failure, Output};
@@ -46,6 +47,23 @@ pub(crate) struct AmplifyArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum KeyLengthArg {
+    /// Finite-key length (Lim et al. 2014, Eq. 1), ε_sec = 1e-10, ε_cor = 1e-15.
+    Finite,
+    /// Asymptotic (GLLP / MQZL decoy) length on the measured data.
+    Asymptotic,
+}
+
+impl From<KeyLengthArg> for KeyLengthMode {
+    fn from(a: KeyLengthArg) -> Self {
+        match a {
+            KeyLengthArg::Finite => KeyLengthMode::Finite,
+            KeyLengthArg::Asymptotic => KeyLengthMode::Asymptotic,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum DecoyScheme {
     /// Signal only.
     None,
@@ -77,21 +95,28 @@ pub(crate) struct SimulateArgs {
     /// Decoy scheme.
     #[arg(long, value_enum, default_value_t = DecoyScheme::VacuumWeak)]
     decoy: DecoyScheme,
-    /// Signal intensity μ (μ1 for three-intensity). Default 0.48, or 0.5 for three-intensity.
+    /// Signal intensity μ (μ1 for three-intensity). Default: see --key-length; else 0.48 (0.5 for three-intensity).
     #[arg(long, allow_negative_numbers = true)]
     mu: Option<f64>,
-    /// Weak decoy intensity ν (μ2 for three-intensity). Default 0.05, or 0.1 for three-intensity.
+    /// Weak decoy intensity ν (μ2 for three-intensity). Default: see --key-length; else 0.05 (0.1 for
+    /// three-intensity).
     #[arg(long, allow_negative_numbers = true)]
     nu: Option<f64>,
     /// Third intensity μ3 for three-intensity. Default 2e-4 (Lim et al.).
     #[arg(long, allow_negative_numbers = true)]
     mu3: Option<f64>,
-    /// Intensity probabilities, comma-separated, signal first. Default 0.8,0.15,0.05 (1 without decoys).
+    /// Intensity probabilities, comma-separated, signal first. Default: see --key-length; else 0.8,0.15,0.05
+    /// (1 without decoys).
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     probabilities: Option<Vec<f64>>,
-    /// Probability q_x of the key basis for Alice and Bob.
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
-    qx: f64,
+    /// Probability q_x of the key basis for Alice and Bob. Default: see --key-length; else 0.5.
+    #[arg(long, allow_negative_numbers = true)]
+    qx: Option<f64>,
+    /// Key-length formula: finite (Lim et al. 2014 Eq. 1 with the leakage measured) or asymptotic. With
+    /// decoys, finite and none of --mu/--nu/--probabilities/--qx given, the source settings are those that
+    /// maximise the finite key for this distance and pulse count (theory module, Lim 2014 optimiser).
+    #[arg(long, value_enum, default_value_t = KeyLengthArg::Finite)]
+    key_length: KeyLengthArg,
     /// Protocol: bb84, six-state or b92.
     #[arg(long, default_value = "bb84")]
     protocol: String,
@@ -119,8 +144,9 @@ pub(crate) struct SimulateArgs {
     /// Channel depolarisation probability p (adds QBER p/2).
     #[arg(long, allow_negative_numbers = true)]
     depolarization: Option<f64>,
-    /// Fraction of key-basis signal bits disclosed for QBER estimation.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    /// Fraction of key-basis bits also disclosed for testing (the other basis is always disclosed in full, so
+    /// a small sample suffices).
+    #[arg(long, default_value_t = 0.02, allow_negative_numbers = true)]
     sample_fraction: f64,
     /// Abort above this signal QBER.
     #[arg(long, default_value_t = 0.11, allow_negative_numbers = true)]
@@ -141,7 +167,14 @@ pub(crate) fn run_command(cmd: QkdCommand, global: &GlobalArgs, out: &Output) ->
     }
 }
 
-fn source(args: &SimulateArgs) -> Result<Source, quantumacy_qkd::Error> {
+fn source(args: &SimulateArgs, system: &System, pulses: u64) -> Result<Source, quantumacy_qkd::Error> {
+    let unset = args.mu.is_none() && args.nu.is_none() && args.probabilities.is_none() && args.qx.is_none();
+    if unset && args.key_length == KeyLengthArg::Finite && args.decoy != DecoyScheme::None {
+        // Too few pulses for any finite key: the fixed defaults below (the run will then abort with a reason).
+        if let Some(source) = finite_optimum(args, system, pulses)? {
+            return Ok(source);
+        }
+    }
     let means = match args.decoy {
         DecoyScheme::None => vec![args.mu.unwrap_or(0.48)],
         DecoyScheme::VacuumWeak => vec![args.mu.unwrap_or(0.48), args.nu.unwrap_or(0.05), 0.0],
@@ -160,7 +193,39 @@ fn source(args: &SimulateArgs) -> Result<Source, quantumacy_qkd::Error> {
     }
     let intensities =
         means.into_iter().zip(probs).map(|(mean, probability)| Intensity { mean, probability }).collect();
-    Source::new(intensities, args.qx)
+    Source::new(intensities, args.qx.unwrap_or(0.5))
+}
+
+/// The three-intensity settings (μ3 = 0 for vacuum + weak) that maximise the Lim 2014 finite key for this
+/// system, distance and pulse budget; `None` if even the optimum has no key.
+fn finite_optimum(
+    args: &SimulateArgs,
+    system: &System,
+    pulses: u64,
+) -> Result<Option<Source>, quantumacy_qkd::Error> {
+    let mu3 = match args.decoy {
+        DecoyScheme::VacuumWeak => 0.0,
+        _ => args.mu3.unwrap_or(2e-4),
+    };
+    let defaults = EstimationConfig::default();
+    let config = FiniteConfig {
+        n_x: 1e6,
+        mu3,
+        eps_cor: defaults.eps_cor,
+        security: Security::Fixed(defaults.eps_sec),
+    };
+    let key = match Finite::new(*system, config)?.optimise_for_pulses(args.distance_km, pulses as f64) {
+        Ok(key) if key.key_length > 0.0 => key,
+        Ok(_) | Err(quantumacy_qkd::Error::NoSolution { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let s = key.settings;
+    let intensity = |mean, probability| Intensity { mean, probability };
+    Source::new(
+        vec![intensity(s.mu1, s.p_mu1), intensity(s.mu2, s.p_mu2), intensity(mu3, 1.0 - s.p_mu1 - s.p_mu2)],
+        s.q_x,
+    )
+    .map(Some)
 }
 
 fn eavesdropper(spec: &str) -> anyhow::Result<Option<Box<dyn Eavesdropper>>> {
@@ -210,13 +275,14 @@ fn simulate(args: SimulateArgs, out: &Output) -> Result<(), Failure> {
         }
     }
     let protocol: Protocol = args.protocol.parse().map_err(Failure::usage)?;
-    let link = LinkConfig::new(system, args.distance_km, source(&args).map_err(Failure::usage)?, protocol)
-        .map_err(Failure::usage)?;
     let pulses = pulse_count(&args.pulses).map_err(Failure::usage)?;
+    let source = source(&args, &system, pulses).map_err(Failure::usage)?;
+    let link = LinkConfig::new(system, args.distance_km, source, protocol).map_err(Failure::usage)?;
     let mut eve = eavesdropper(&args.eve).map_err(Failure::usage)?;
     let estimation = EstimationConfig {
         qber_threshold: args.qber_threshold,
         ec_efficiency: system.ec_efficiency,
+        key_length: args.key_length.into(),
         ..EstimationConfig::default()
     };
     let engine = match args.engine {

@@ -123,7 +123,8 @@ pub fn run(run: LinkRun<'_>) -> Result<LinkOutcome> {
     let eve_name = run.eve.as_ref().map(|e| e.name());
     let tx = simulate(&run.link, run.eve, run.pulses, run.seed, run.engine)?;
     let (protocol, source) = (run.link.protocol(), run.link.source().clone());
-    let mut alice = Alice::new(protocol, source.clone(), tx.alice.clone());
+    let mut alice =
+        Alice::new(protocol, source.clone(), tx.alice.clone()).with_key_length(run.estimation.key_length);
     let mut bob = Bob::new(protocol, tx.bob.clone());
 
     let report = bob.detection_report();
