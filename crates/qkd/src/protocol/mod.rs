@@ -14,6 +14,7 @@
 
 pub mod amplify;
 pub(crate) mod estimate;
+pub mod reconcile;
 mod sift;
 
 pub use estimate::{
