@@ -11,6 +11,7 @@ mod output;
 mod pqc;
 mod qkd;
 mod qkd_keyrate;
+mod qkd_reconcile;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

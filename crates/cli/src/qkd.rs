@@ -22,6 +22,8 @@ pub(crate) enum QkdCommand {
     Keyrate(Box<crate::qkd_keyrate::KeyrateArgs>),
     /// Privacy amplification by Toeplitz hashing of a key file, or a throughput benchmark (--bench).
     Amplify(AmplifyArgs),
+    /// Cascade reconciliation of simulated frames: efficiency, channel uses, frame error rate, throughput.
+    Reconcile(crate::qkd_reconcile::ReconcileArgs),
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +166,7 @@ pub(crate) fn run_command(cmd: QkdCommand, global: &GlobalArgs, out: &Output) ->
         QkdCommand::Simulate(args) => simulate(*args, out),
         QkdCommand::Keyrate(args) => crate::qkd_keyrate::run(*args, global, out),
         QkdCommand::Amplify(args) => amplify(&args, out),
+        QkdCommand::Reconcile(args) => crate::qkd_reconcile::run(&args, out),
     }
 }
 

@@ -81,6 +81,72 @@ impl BitVec {
         d
     }
 
+    /// Flips bit `i` and returns its new value, or `None` (and no change) past the end.
+    pub fn flip(&mut self, i: usize) -> Option<bool> {
+        if i >= self.len {
+            return None;
+        }
+        self.words[i / 64] ^= 1 << (i % 64);
+        Some((self.words[i / 64] >> (i % 64)) & 1 == 1)
+    }
+
+    /// Parity (XOR) of the bits at `positions`; `None` if one of them is past the end.
+    pub fn parity_of(&self, positions: impl IntoIterator<Item = usize>) -> Option<bool> {
+        let mut p = false;
+        for i in positions {
+            p ^= self.get(i)?;
+        }
+        Some(p)
+    }
+
+    /// A copy of bits `start..end`; `None` if the range is reversed or runs past the end.
+    pub fn slice(&self, start: usize, end: usize) -> Option<BitVec> {
+        if start > end || end > self.len {
+            return None;
+        }
+        let len = end - start;
+        let (w0, shift) = (start / 64, start % 64);
+        let mut words: Vec<u64> = (0..len.div_ceil(64))
+            .map(|k| {
+                let lo = self.words[w0 + k] >> shift;
+                let hi = match (shift, self.words.get(w0 + k + 1)) {
+                    (0, _) | (_, None) => 0,
+                    (_, Some(&next)) => next << (64 - shift),
+                };
+                lo | hi
+            })
+            .collect();
+        if !len.is_multiple_of(64)
+            && let Some(last) = words.last_mut()
+        {
+            *last &= (1u64 << (len % 64)) - 1;
+        }
+        Some(BitVec { words, len })
+    }
+
+    /// Appends all bits of `other`.
+    pub fn extend_from(&mut self, other: &BitVec) {
+        let shift = self.len % 64;
+        if shift == 0 {
+            self.words.extend_from_slice(&other.words);
+        } else {
+            for &w in &other.words {
+                if let Some(last) = self.words.last_mut() {
+                    *last |= w << shift;
+                }
+                self.words.push(w >> (64 - shift));
+            }
+        }
+        self.len += other.len;
+        self.words.truncate(self.len.div_ceil(64));
+    }
+
+    /// Overwrites every word with zeros (key material about to be dropped), keeping the length.
+    pub(crate) fn zeroize(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.words);
+        self.words.resize(self.len.div_ceil(64), 0);
+    }
+
     /// The bytes of the string, LSB-first within each byte, the last byte zero-padded.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.words.iter().flat_map(|w| w.to_le_bytes()).take(self.len.div_ceil(8)).collect()
@@ -146,6 +212,35 @@ mod tests {
             let va: BitVec = a.iter().copied().collect();
             let vb: BitVec = b.iter().copied().collect();
             prop_assert_eq!(va.hamming_distance(&vb), expected);
+        }
+        #[test]
+        fn slice_and_extend_match_bitwise(bits in proptest::collection::vec(any::<bool>(), 0..300), a in 0usize..300, b in 0usize..300, c in proptest::collection::vec(any::<bool>(), 0..200)) {
+            let v: BitVec = bits.iter().copied().collect();
+            let (lo, hi) = (a.min(b), a.max(b));
+            if hi <= bits.len() {
+                let s = v.slice(lo, hi).unwrap();
+                let expected: BitVec = bits[lo..hi].iter().copied().collect();
+                prop_assert_eq!(s, expected);
+            } else {
+                prop_assert!(v.slice(lo, hi).is_none());
+            }
+            let mut joined = v.clone();
+            let w: BitVec = c.iter().copied().collect();
+            joined.extend_from(&w);
+            let expected: BitVec = bits.iter().chain(&c).copied().collect();
+            prop_assert_eq!(joined, expected);
+        }
+
+        #[test]
+        fn flip_and_parity(bits in proptest::collection::vec(any::<bool>(), 1..200), i in 0usize..200) {
+            let mut v: BitVec = bits.iter().copied().collect();
+            let i = i % bits.len();
+            prop_assert_eq!(v.flip(i), Some(!bits[i]));
+            prop_assert_eq!(v.get(i), Some(!bits[i]));
+            prop_assert_eq!(v.flip(bits.len()), None);
+            let parity = bits.iter().enumerate().fold(false, |p, (k, &b)| p ^ (b ^ (k == i)));
+            prop_assert_eq!(v.parity_of(0..bits.len()), Some(parity));
+            prop_assert_eq!(v.parity_of([bits.len()]), None);
         }
     }
 

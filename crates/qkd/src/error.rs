@@ -82,6 +82,17 @@ pub enum Error {
         /// What was wrong.
         detail: String,
     },
+    /// A key to reconcile (or hash) has no bits.
+    #[error("empty key")]
+    EmptyKey,
+    /// Alice's and Bob's keys differ in length.
+    #[error("key lengths differ: Alice {alice} bits, Bob {bob} bits")]
+    LengthMismatch {
+        /// Alice's length in bits.
+        alice: usize,
+        /// Bob's length in bits.
+        bob: usize,
+    },
     /// The protocol aborted; no key.
     #[error("protocol aborted: {0}")]
     Aborted(AbortReason),

@@ -16,6 +16,7 @@ pub mod amplify;
 pub mod authenticate;
 pub(crate) mod estimate;
 mod keylength;
+pub mod reconcile;
 mod sift;
 
 pub use estimate::{
