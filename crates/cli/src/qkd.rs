@@ -6,6 +6,7 @@ use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use quantumacy_qkd::eve::{BeamSplitting, Eavesdropper, InterceptResend, PhotonNumberSplitting};
 use quantumacy_qkd::link::{LinkReport, LinkRun, run};
+use quantumacy_qkd::postprocess::PostConfig;
 use quantumacy_qkd::protocol::{EstimationConfig, KeyLengthMode};
 use quantumacy_qkd::sim::{Engine, LinkConfig};
 use quantumacy_qkd::theory::{Finite, FiniteConfig, Security};
@@ -150,6 +151,15 @@ pub(crate) struct SimulateArgs {
     /// a small sample suffices).
     #[arg(long, default_value_t = 0.02, allow_negative_numbers = true)]
     sample_fraction: f64,
+    /// Cascade variant of the error correction.
+    #[arg(long, value_enum, default_value_t = crate::qkd_reconcile::VariantArg::Best)]
+    variant: crate::qkd_reconcile::VariantArg,
+    /// Target Cascade frame length in bits (frames are reconciled in parallel).
+    #[arg(long, default_value_t = 1 << 16)]
+    frame_bits: usize,
+    /// Stop after parameter estimation (raw keys only: no reconciliation, amplification or authentication).
+    #[arg(long)]
+    raw_only: bool,
     /// Abort above this signal QBER.
     #[arg(long, default_value_t = 0.11, allow_negative_numbers = true)]
     qber_threshold: f64,
@@ -304,6 +314,12 @@ fn simulate(args: SimulateArgs, out: &Output) -> Result<(), Failure> {
         engine,
         sample_fraction: args.sample_fraction,
         estimation,
+        post: (!args.raw_only).then(|| PostConfig {
+            variant: args.variant.into(),
+            frame_bits: args.frame_bits,
+            ..PostConfig::default()
+        }),
+        channel: None,
     })
     .map_err(|e| match e {
         quantumacy_qkd::Error::InvalidParameter { .. } | quantumacy_qkd::Error::Unsupported { .. } => {

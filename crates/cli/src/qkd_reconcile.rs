@@ -31,7 +31,7 @@ pub(crate) struct ReconcileArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum VariantArg {
+pub(crate) enum VariantArg {
     /// Brassard–Salvail: 4 passes, k1 = 0.73/Q, doubling.
     Original,
     /// 2 passes (k1 = 0.92/Q, k2 = 3k1) then BICONF.

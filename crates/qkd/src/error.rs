@@ -22,6 +22,8 @@ pub enum AbortReason {
         /// What was too small.
         detail: String,
     },
+    /// A classical message or transcript failed authentication (deliberately without detail).
+    AuthenticationFailed,
 }
 
 impl std::fmt::Display for AbortReason {
@@ -32,6 +34,7 @@ impl std::fmt::Display for AbortReason {
             }
             AbortReason::NoPositiveKeyLength { detail } => write!(f, "no positive key length: {detail}"),
             AbortReason::InsufficientStatistics { detail } => write!(f, "insufficient statistics: {detail}"),
+            AbortReason::AuthenticationFailed => write!(f, "authentication of the classical channel failed"),
         }
     }
 }

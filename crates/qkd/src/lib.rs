@@ -7,6 +7,7 @@ pub mod eve;
 pub mod link;
 pub mod model;
 mod params;
+pub mod postprocess;
 pub mod protocol;
 pub mod sim;
 mod state;

@@ -1,5 +1,6 @@
-//! One QKD link run end to end in process: transmission, then Alice and Bob exchanging the sifting and
-//! estimation messages of [`crate::protocol`]. The report is what `quantumacy qkd simulate --json` prints.
+//! One QKD link run end to end in process: transmission, then Alice and Bob running the classical session of
+//! [`crate::postprocess`] — sifting, estimation, Cascade, key length, privacy amplification, all over an
+//! authenticated channel. The report is what `quantumacy qkd simulate --json` prints.
 
 use serde::Serialize;
 
@@ -7,8 +8,12 @@ use crate::bits::BitVec;
 use crate::error::Result;
 use crate::eve::Eavesdropper;
 use crate::model::{ExpectedRates, expected_rates};
-use crate::protocol::{Alice, Bob, DecoyEstimates, Estimates, EstimationConfig, IntensityStats};
+use crate::postprocess::{AuthReport, ClassicalChannel, EcReport, Honest, PaReport, PostConfig, Session};
+use crate::protocol::{
+    Alice, Bob, DecoyEstimates, Estimates, EstimationConfig, IntensityStats, KeyLength, KeyLengthMode,
+};
 use crate::sim::{Engine, LinkConfig, simulate};
+use crate::theory::{Finite, FiniteConfig, Security, Settings};
 
 /// What to run.
 #[derive(Debug)]
@@ -27,9 +32,14 @@ pub struct LinkRun<'a> {
     pub sample_fraction: f64,
     /// Estimation settings.
     pub estimation: EstimationConfig,
+    /// Reconciliation, privacy amplification and authentication; `None` stops after estimation (raw keys only).
+    pub post: Option<PostConfig>,
+    /// The classical channel (`None`: delivered unchanged).
+    pub channel: Option<&'a dyn ClassicalChannel>,
 }
 
-/// The outcome: the report, and both parties' raw keys (equal length; they differ where the channel erred).
+/// The outcome: the report, both parties' raw keys (equal length; they differ where the channel erred) and
+/// their final secret keys (empty unless post-processing ran and produced a key).
 #[derive(Debug)]
 pub struct LinkOutcome {
     /// The report.
@@ -38,8 +48,12 @@ pub struct LinkOutcome {
     pub alice_key: BitVec,
     /// Bob's raw key.
     pub bob_key: BitVec,
-    /// Alice's estimates, as sent to Bob.
-    pub estimates: Estimates,
+    /// Alice's final secret key.
+    pub alice_secret: BitVec,
+    /// Bob's final secret key.
+    pub bob_secret: BitVec,
+    /// Alice's estimates, as sent to Bob (absent if authentication failed before).
+    pub estimates: Option<Estimates>,
 }
 
 /// Theory values for the signal intensity (the simulated model's exact expectations).
@@ -51,6 +65,9 @@ pub struct TheoryReport {
     pub qber: f64,
     /// Per intensity.
     pub per_intensity: Vec<ExpectedRates>,
+    /// Finite-key rate per pulse of the theory module (Lim 2014, same source, block size n_X = the raw-key
+    /// bits of this run, f = the measured Cascade efficiency); finite mode with three intensities only.
+    pub finite_key_rate_per_pulse: Option<f64>,
 }
 
 /// Decoy estimates as reported (null fields when the source has no decoys).
@@ -108,6 +125,24 @@ pub struct LinkReport {
     pub abort_reason: Option<String>,
     /// Eve's success, when attacked.
     pub eve: Option<EveReport>,
+    /// Error correction (Cascade).
+    pub ec: Option<EcReport>,
+    /// The key-length decision.
+    pub key_length: Option<KeyLength>,
+    /// Privacy amplification.
+    pub pa: Option<PaReport>,
+    /// Authentication of the classical channel.
+    pub auth: Option<AuthReport>,
+    /// Secret bits out of privacy amplification (0 without a key).
+    pub final_key_bits: u64,
+    /// Secret bits left after repaying the authentication key pool.
+    pub net_key_bits: u64,
+    /// Whether Alice's and Bob's final keys are equal (compared in constant time).
+    pub keys_equal: bool,
+    /// Final key bits per pulse sent.
+    pub secret_key_rate_per_pulse: f64,
+    /// Final key bits per second of wall time of the whole run.
+    pub secret_bits_per_second: f64,
     /// Wall time of the whole run in seconds.
     pub elapsed_s: f64,
     /// Pulses simulated per second of transmission wall time.
@@ -123,31 +158,51 @@ pub fn run(run: LinkRun<'_>) -> Result<LinkOutcome> {
     let eve_name = run.eve.as_ref().map(|e| e.name());
     let tx = simulate(&run.link, run.eve, run.pulses, run.seed, run.engine)?;
     let (protocol, source) = (run.link.protocol(), run.link.source().clone());
-    let mut alice =
+    let alice =
         Alice::new(protocol, source.clone(), tx.alice.clone()).with_key_length(run.estimation.key_length);
-    let mut bob = Bob::new(protocol, tx.bob.clone());
-
-    let report = bob.detection_report();
-    let reply = alice.sift(&report)?;
-    bob.apply_sift(&reply)?;
-    let disclosure = bob.disclose(run.sample_fraction, run.seed ^ 0x5eed_d15c_1050_0e00)?;
-    let estimates = alice.estimate(&disclosure, &run.estimation)?;
-    let (alice_key, bob_key) = (alice.raw_key(&disclosure)?, bob.raw_key()?);
+    let bob = Bob::new(protocol, tx.bob.clone());
+    let session = Session {
+        estimation: run.estimation,
+        sample_fraction: run.sample_fraction,
+        seed: run.seed,
+        post: run.post,
+        channel: run.channel.unwrap_or(&Honest),
+    };
+    let s = session.run(alice, bob)?;
 
     let theory = expected_rates(run.link.system(), &source, run.link.distance_km())?;
     let eve = eve_name.map(|name| EveReport { name, known_fraction: eve_known_fraction(&tx) });
-    let signal = estimates.signal().clone();
+    let empty = Estimates { per_intensity: vec![], decoy: None, key_rate_per_pulse: None, abort: None };
+    let estimates = s.estimates.as_ref().unwrap_or(&empty);
+    let signal = estimates.per_intensity.first();
     let sifted_bits = estimates.per_intensity.iter().map(|s| s.sifted).sum();
     let decoy: Option<&DecoyEstimates> = estimates.decoy.as_ref();
+    let (alice_key, bob_key) = s.raw;
+    let post = s.post;
+    let final_key_bits = post.as_ref().filter(|_| s.abort.is_none()).map_or(0, |p| p.final_key_bits);
+    let (alice_secret, bob_secret, keys_equal) = match post.as_ref() {
+        Some(p) if s.abort.is_none() => (p.alice_key.clone(), p.bob_key.clone(), p.keys_equal),
+        _ => (BitVec::new(), BitVec::new(), false),
+    };
+    let ec = post.as_ref().and_then(|p| p.ec.clone());
+    let finite_key_rate_per_pulse =
+        theory_finite_rate(&run.link, &run.estimation, &source, alice_key.len(), ec.as_ref());
+    let pulses = tx.alice.pulses_sent();
+    let elapsed_s = start.elapsed().as_secs_f64();
     let report = LinkReport {
-        pulses_sent: tx.alice.pulses_sent(),
+        pulses_sent: pulses,
         detections: tx.bob.detections() as u64,
         double_clicks: tx.bob.double_clicks() as u64,
         sifted_bits,
         raw_key_bits: alice_key.len() as u64,
-        gain: signal.gain,
-        qber: signal.qber,
-        theory: TheoryReport { gain: theory[0].gain, qber: theory[0].qber, per_intensity: theory },
+        gain: signal.map_or(0.0, |s| s.gain),
+        qber: signal.and_then(|s| s.qber),
+        theory: TheoryReport {
+            gain: theory[0].gain,
+            qber: theory[0].qber,
+            per_intensity: theory,
+            finite_key_rate_per_pulse,
+        },
         per_intensity: estimates.per_intensity.clone(),
         estimates: EstimatesReport {
             y1_lower: decoy.map(|d| d.y1_lower),
@@ -156,14 +211,55 @@ pub fn run(run: LinkRun<'_>) -> Result<LinkOutcome> {
             method: decoy.map(|d| d.method),
         },
         key_rate_per_pulse_estimate: estimates.key_rate_per_pulse.filter(|r| r.is_finite()),
-        aborted: estimates.abort.is_some(),
-        abort_reason: estimates.abort.as_ref().map(ToString::to_string),
+        aborted: s.abort.is_some(),
+        abort_reason: s.abort.as_ref().map(ToString::to_string),
         eve,
-        elapsed_s: start.elapsed().as_secs_f64(),
-        pulses_per_second: tx.alice.pulses_sent() as f64 / tx.elapsed_s.max(1e-9),
+        ec,
+        key_length: post.as_ref().and_then(|p| p.key_length.clone()),
+        pa: post.as_ref().and_then(|p| p.pa.clone()),
+        auth: run.post.map(|_| s.auth),
+        final_key_bits,
+        net_key_bits: alice_secret.len() as u64,
+        keys_equal,
+        secret_key_rate_per_pulse: final_key_bits as f64 / pulses.max(1) as f64,
+        secret_bits_per_second: final_key_bits as f64 / elapsed_s.max(1e-9),
+        elapsed_s,
+        pulses_per_second: pulses as f64 / tx.elapsed_s.max(1e-9),
         link: run.link,
     };
-    Ok(LinkOutcome { report, alice_key, bob_key, estimates })
+    Ok(LinkOutcome { report, alice_key, bob_key, alice_secret, bob_secret, estimates: s.estimates })
+}
+
+/// The theory module's finite-key rate for this run's source and block size (see [`TheoryReport`]).
+fn theory_finite_rate(
+    link: &LinkConfig,
+    estimation: &EstimationConfig,
+    source: &crate::params::Source,
+    raw_bits: usize,
+    ec: Option<&EcReport>,
+) -> Option<f64> {
+    let [s1, s2, s3] = source.intensities() else { return None };
+    if estimation.key_length != KeyLengthMode::Finite || raw_bits == 0 {
+        return None;
+    }
+    let mut system = *link.system();
+    if let Some(ec) = ec.filter(|e| e.efficiency.is_finite() && e.efficiency >= 1.0) {
+        system.ec_efficiency = ec.efficiency;
+    }
+    let config = FiniteConfig {
+        n_x: raw_bits as f64,
+        mu3: s3.mean,
+        eps_cor: estimation.eps_cor,
+        security: Security::Fixed(estimation.eps_sec),
+    };
+    let settings = Settings {
+        q_x: source.basis_bias(),
+        p_mu1: s1.probability,
+        p_mu2: s2.probability,
+        mu1: s1.mean,
+        mu2: s2.mean,
+    };
+    Finite::new(system, config).ok()?.evaluate(link.distance_km(), &settings).ok().map(|k| k.rate_per_pulse)
 }
 
 /// Fraction of raw-key bits whose value Eve holds (from the simulator's ground truth, never seen by the parties).

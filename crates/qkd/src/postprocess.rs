@@ -35,7 +35,7 @@ use crate::protocol::reconcile::{
     collision_bound,
 };
 use crate::protocol::{
-    Alice, Bob, DetectionReport, Disclosure, EstimationConfig, Estimates, KeyLength, Leakage, SiftReply,
+    Alice, Bob, DetectionReport, Disclosure, Estimates, EstimationConfig, KeyLength, Leakage, SiftReply,
 };
 
 /// Where a message is in the session (what a [`ClassicalChannel`] sees besides the bytes).
@@ -408,7 +408,8 @@ impl Session<'_> {
         }
         let n = alice.len();
         let frames = n.div_ceil(config.frame_bits).max(1);
-        let bounds: Vec<(usize, usize)> = (0..frames).map(|i| (i * n / frames, (i + 1) * n / frames)).collect();
+        let bounds: Vec<(usize, usize)> =
+            (0..frames).map(|i| (i * n / frames, (i + 1) * n / frames)).collect();
         let longest = bounds.iter().map(|(a, b)| b - a).max().unwrap_or(n);
         if collision_bound(longest) > self.estimation.eps_cor {
             return Err(Error::Unsupported {
@@ -475,7 +476,8 @@ impl Session<'_> {
         qber: f64,
         variant: Variant,
     ) -> Result<FrameRun> {
-        let slice = |k: &BitVec| k.slice(lo, hi).ok_or_else(|| Error::Protocol { detail: "frame bounds".into() });
+        let slice =
+            |k: &BitVec| k.slice(lo, hi).ok_or_else(|| Error::Protocol { detail: "frame bounds".into() });
         let frame_seed = splitmix(self.seed ^ splitmix(index as u64 + 1));
         let mut rng = ChaCha20Rng::seed_from_u64(splitmix(frame_seed ^ 0x7665_7269_6679));
         let a = slice(alice)?;
@@ -490,14 +492,16 @@ impl Session<'_> {
             record(&mut bob_view, &wire);
             self.channel.carry(id(Role::Bob), &mut wire);
             record(&mut alice_view, &wire);
+            // Until the transcript tags are checked these messages are unauthenticated: anything a party
+            // rejects was altered in transit, and aborts the session like a failed tag (opaque).
             let received: BobMessage = decode(&wire)?;
-            let reply = alice_sm.respond(&received)?;
+            let reply = alice_sm.respond(&received).map_err(|_| Error::Authentication)?;
             let mut wire = encode(&reply)?;
             record(&mut alice_view, &wire);
             self.channel.carry(id(Role::Alice), &mut wire);
             record(&mut bob_view, &wire);
             let reply: AliceMessage = decode(&wire)?;
-            match bob_sm.receive(&reply)? {
+            match bob_sm.receive(&reply).map_err(|_| Error::Authentication)? {
                 BobStep::Send(next) => msg = next,
                 BobStep::Done(o) => {
                     return Ok(FrameRun {
@@ -554,7 +558,8 @@ fn record(view: &mut Vec<u8>, message: &[u8]) {
 }
 
 fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>> {
-    postcard::to_stdvec(message).map_err(|e| Error::Protocol { detail: format!("message does not encode: {e}") })
+    postcard::to_stdvec(message)
+        .map_err(|e| Error::Protocol { detail: format!("message does not encode: {e}") })
 }
 
 /// Decodes an unauthenticated (not yet verified) Cascade message; garbage aborts the session.

@@ -36,6 +36,8 @@ fn go(
         engine,
         sample_fraction: 1.0,
         estimation: EstimationConfig { qber_threshold: 0.5, ..EstimationConfig::default() },
+        post: None,
+        channel: None,
     })
     .unwrap()
 }
@@ -169,6 +171,8 @@ fn full_intercept_resend_aborts_at_the_default_threshold() {
         engine: Engine::Auto,
         sample_fraction: 0.2,
         estimation: EstimationConfig::default(),
+        post: None,
+        channel: None,
     })
     .unwrap();
     assert!(out.report.aborted);
@@ -230,6 +234,8 @@ fn three_intensity_finite_key_mode_keys_from_every_intensity() {
         engine: Engine::Auto,
         sample_fraction: 0.1,
         estimation: EstimationConfig::default(),
+        post: None,
+        channel: None,
     })
     .unwrap();
     let e = &out.report.estimates;

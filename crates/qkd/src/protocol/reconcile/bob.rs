@@ -148,6 +148,9 @@ pub struct BobCascade {
     clean_tail_passes: u32,
     parity_bits: u64,
     errors_corrected: u64,
+    /// Set when Alice's answers cannot all come from one key (more flips than bits): only tampered messages
+    /// do that, and without this guard the cascade effect could flip bits back and forth forever.
+    inconsistent: bool,
 }
 
 impl std::fmt::Debug for BobCascade {
@@ -198,6 +201,7 @@ impl BobCascade {
             clean_tail_passes: 0,
             parity_bits: 0,
             errors_corrected: 0,
+            inconsistent: false,
         })
     }
 
@@ -245,7 +249,15 @@ impl BobCascade {
                     Waiting::Top(p) => self.absorb_top(p, parities),
                     _ => self.absorb_halves(parities),
                 }
-                Ok(BobStep::Send(self.next_message()))
+                let next = self.next_message();
+                if self.inconsistent {
+                    self.waiting = Waiting::Done;
+                    return Err(Error::Protocol {
+                        detail: "Alice's parities are inconsistent with any one key (altered in transit?)"
+                            .into(),
+                    });
+                }
+                Ok(BobStep::Send(next))
             }
             (Waiting::Verify, AliceMessage::Verify { step, hash_key, tag }) if *step == expected_step => {
                 self.step += 1;
@@ -357,6 +369,9 @@ impl BobCascade {
     fn next_message(&mut self) -> BobMessage {
         loop {
             self.settle();
+            if self.inconsistent {
+                return BobMessage::Finish { step: self.step };
+            }
             if !self.searches.is_empty() {
                 self.waiting = Waiting::Halves;
                 let queries = self.searches.iter().map(|s| query(s.pass, s.lo, s.mid())).collect();
@@ -402,6 +417,12 @@ impl BobCascade {
                     let x = pass.perm[s.lo] as usize;
                     self.remove_search(i);
                     self.flip(x);
+                    if self.errors_corrected > self.key.len() as u64 {
+                        self.inconsistent = true;
+                        self.searches.clear();
+                        self.dirty.clear();
+                        return;
+                    }
                     changed = true;
                     continue;
                 }
