@@ -1,5 +1,6 @@
 //! Criterion benches of the QKD link simulator: `qkd/simulate/<distance>` sends 10⁸ pulses (GYS, vacuum+weak
-//! decoys) and reports pulses per second; `qkd/toeplitz/<n>` hashes n bits to n/2 (seed prepared).
+//! decoys) and reports pulses per second; `qkd/toeplitz/<n>` hashes n bits to n/2 (seed preparation included),
+//! with variants for a prepared seed, the NTT backend and the modified Toeplitz hash.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use quantumacy_qkd::sim::{Engine, LinkConfig, simulate};
@@ -24,23 +25,41 @@ fn simulate_bench(c: &mut Criterion) {
 
 fn toeplitz_bench(c: &mut Criterion) {
     use quantumacy_qkd::BitVec;
-    use quantumacy_qkd::protocol::amplify::ToeplitzHash;
-    let mut group = c.benchmark_group("qkd/toeplitz");
-    group.sample_size(10);
+    use quantumacy_qkd::protocol::amplify::{Backend, ModifiedToeplitzHash, ToeplitzHash};
+    let bits = |len: usize, salt: u64| -> BitVec {
+        (0..len as u64)
+            .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt).count_ones() % 2 == 1)
+            .collect()
+    };
+    // `qkd/toeplitz/<n>`: the fastest backend, fresh seed per block (preparation timed);
+    // `qkd/toeplitz-prepared/<n>` and `qkd/toeplitz-ntt/<n>`: seed prepared, fastest backend and the NTT;
+    // `qkd/toeplitz-modified/<n>`: (I | T′), n − 1 seed bits, preparation timed.
     for n in [100_000usize, 1_000_000] {
         let m = n / 2;
-        let bits = |len: usize, salt: u64| -> BitVec {
-            (0..len as u64)
-                .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt).count_ones() % 2 == 1)
-                .collect()
-        };
-        #[expect(clippy::unwrap_used, reason = "valid constant dimensions")]
-        let hash = ToeplitzHash::new(&bits(n + m - 1, 1), n, m).unwrap();
-        let key = bits(n, 2);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &key, |b, key| b.iter(|| hash.hash(key)));
+        let (seed, key) = (bits(n + m - 1, 1), bits(n, 2));
+        let mut group = c.benchmark_group("qkd/toeplitz");
+        group.sample_size(10).throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &key, |b, key| {
+            b.iter(|| ToeplitzHash::new(&seed, n, m).and_then(|h| h.hash(key)))
+        });
+        group.finish();
+        for (id, backend) in
+            [("qkd/toeplitz-prepared", Backend::fastest()), ("qkd/toeplitz-ntt", Backend::Ntt)]
+        {
+            #[expect(clippy::unwrap_used, reason = "valid constant dimensions")]
+            let hash = ToeplitzHash::with_backend(&seed, n, m, backend).unwrap();
+            let mut group = c.benchmark_group(id);
+            group.sample_size(10).throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &key, |b, key| b.iter(|| hash.hash(key)));
+            group.finish();
+        }
+        let mut group = c.benchmark_group("qkd/toeplitz-modified");
+        group.sample_size(10).throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &key, |b, key| {
+            b.iter(|| ModifiedToeplitzHash::new(&seed, n, m).and_then(|h| h.hash(key)))
+        });
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, simulate_bench, toeplitz_bench);

@@ -10,6 +10,7 @@ mod optical;
 mod output;
 mod pqc;
 mod qkd;
+mod qkd_amplify;
 mod qkd_keyrate;
 mod qkd_reconcile;
 

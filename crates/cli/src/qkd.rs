@@ -21,32 +21,10 @@ pub(crate) enum QkdCommand {
     Simulate(Box<SimulateArgs>),
     /// Secret key rate per pulse versus distance (asymptotic or finite-key theory) and the maximum distance.
     Keyrate(Box<crate::qkd_keyrate::KeyrateArgs>),
-    /// Privacy amplification by Toeplitz hashing of a key file, or a throughput benchmark (--bench).
-    Amplify(AmplifyArgs),
+    /// Privacy amplification by (modified) Toeplitz hashing of a key file, or a throughput benchmark (--bench).
+    Amplify(crate::qkd_amplify::AmplifyArgs),
     /// Cascade reconciliation of simulated frames: efficiency, channel uses, frame error rate, throughput.
     Reconcile(crate::qkd_reconcile::ReconcileArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct AmplifyArgs {
-    /// Input key file (bits LSB-first); required unless --bench.
-    #[arg(long, required_unless_present = "bench")]
-    key: Option<std::path::PathBuf>,
-    /// Seed file of at least input + output − 1 bits (LSB-first); required unless --bench.
-    #[arg(long, required_unless_present = "bench")]
-    seed: Option<std::path::PathBuf>,
-    /// Input length n in bits.
-    #[arg(long)]
-    input_bits: usize,
-    /// Output length m in bits (m ≤ n).
-    #[arg(long)]
-    output_bits: usize,
-    /// Output file; required unless --bench.
-    #[arg(long, required_unless_present = "bench")]
-    out: Option<std::path::PathBuf>,
-    /// Hash random data repeatedly and report input throughput instead.
-    #[arg(long)]
-    bench: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -175,7 +153,7 @@ pub(crate) fn run_command(cmd: QkdCommand, global: &GlobalArgs, out: &Output) ->
     match cmd {
         QkdCommand::Simulate(args) => simulate(*args, out),
         QkdCommand::Keyrate(args) => crate::qkd_keyrate::run(*args, global, out),
-        QkdCommand::Amplify(args) => amplify(&args, out),
+        QkdCommand::Amplify(args) => crate::qkd_amplify::amplify(&args, out),
         QkdCommand::Reconcile(args) => crate::qkd_reconcile::run(&args, out),
     }
 }
@@ -402,95 +380,4 @@ fn human(r: &SimulateReport) -> String {
     }
     let _ = write!(s, "{:.3} s, {:.3e} pulses/s on {} threads", l.elapsed_s, l.pulses_per_second, r.threads);
     s
-}
-
-#[derive(serde::Serialize)]
-struct AmplifyReport {
-    input_bits: usize,
-    output_bits: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    out: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mbit_per_s: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    median_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reps: Option<usize>,
-}
-
-fn read_bits(path: &std::path::Path, bits: usize, what: &str) -> Result<quantumacy_qkd::BitVec, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::failed(anyhow!("cannot read {}: {e}", path.display())))?;
-    quantumacy_qkd::BitVec::from_bytes(&bytes, bits).ok_or_else(|| {
-        Failure::usage(anyhow!(
-            "{what} file {} holds {} bits, fewer than {bits}",
-            path.display(),
-            bytes.len() * 8
-        ))
-    })
-}
-
-fn amplify(args: &AmplifyArgs, out: &Output) -> Result<(), Failure> {
-    use quantumacy_qkd::protocol::amplify::ToeplitzHash;
-    let (n, m) = (args.input_bits, args.output_bits);
-    if args.bench {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let mut random =
-            |bits: usize| -> quantumacy_qkd::BitVec { (0..bits).map(|_| rng.next_u32() & 1 == 1).collect() };
-        let seed = random(n + m.max(1) - 1);
-        let key = random(n);
-        let hash = ToeplitzHash::new(&seed, n, m).map_err(Failure::usage)?;
-        let reps = 21;
-        let mut times: Vec<f64> = (0..reps)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                let y = hash.hash(&key);
-                std::hint::black_box(y).map(|_| t.elapsed().as_secs_f64())
-            })
-            .collect::<Result<_, _>>()
-            .map_err(Failure::failed)?;
-        times.sort_by(f64::total_cmp);
-        let median = times[reps / 2];
-        let report = AmplifyReport {
-            input_bits: n,
-            output_bits: m,
-            out: None,
-            mbit_per_s: Some(n as f64 / median / 1e6),
-            median_ms: Some(median * 1e3),
-            reps: Some(reps),
-        };
-        return out.emit(&report, |r| {
-            format!(
-                "Toeplitz {} → {} bits: median {:.3} ms over {} runs, {:.1} Mbit/s input (one thread, seed prepared)",
-                r.input_bits,
-                r.output_bits,
-                r.median_ms.unwrap_or(0.0),
-                r.reps.unwrap_or(0),
-                r.mbit_per_s.unwrap_or(0.0)
-            )
-        });
-    }
-    // clap enforces these when --bench is absent.
-    let (Some(key_path), Some(seed_path), Some(out_path)) = (&args.key, &args.seed, &args.out) else {
-        return Err(Failure::usage(anyhow!("--key, --seed and --out are required without --bench")));
-    };
-    let key = read_bits(key_path, n, "key")?;
-    let seed = read_bits(seed_path, (n + m).saturating_sub(1), "seed")?;
-    let hash = ToeplitzHash::new(&seed, n, m).map_err(Failure::usage)?;
-    let y = hash.hash(&key).map_err(Failure::usage)?;
-    // Write to a temporary file and rename, so a failure never leaves a half-written output.
-    let tmp = out_path.with_extension("partial");
-    std::fs::write(&tmp, y.to_bytes())
-        .and_then(|()| std::fs::rename(&tmp, out_path))
-        .map_err(|e| Failure::failed(anyhow!("cannot write {}: {e}", out_path.display())))?;
-    let report = AmplifyReport {
-        input_bits: n,
-        output_bits: m,
-        out: Some(out_path.display().to_string()),
-        mbit_per_s: None,
-        median_ms: None,
-        reps: None,
-    };
-    out.emit(&report, |r| format!("wrote {} bits to {}", r.output_bits, r.out.as_deref().unwrap_or("")))
 }

@@ -60,6 +60,54 @@ impl BitVec {
         &self.words
     }
 
+    /// A bit string from packed words (LSB-first, see the module docs); `None` unless `words` holds exactly
+    /// ⌈len / 64⌉ words. Bits past `len` in the last word are cleared.
+    pub fn from_words(mut words: Vec<u64>, len: usize) -> Option<BitVec> {
+        if words.len() != len.div_ceil(64) {
+            return None;
+        }
+        if !len.is_multiple_of(64)
+            && let Some(last) = words.last_mut()
+        {
+            *last &= (1u64 << (len % 64)) - 1;
+        }
+        Some(BitVec { words, len })
+    }
+
+    /// Appends bits `start..start + len` of the packed words `src`; bits past the end of `src` read as zero.
+    pub(crate) fn extend_from_words(&mut self, src: &[u64], start: usize, len: usize) {
+        let word_at = |q: usize| src.get(q).copied().unwrap_or(0);
+        let mut done = 0;
+        while done < len {
+            let take = (len - done).min(64);
+            let (q, r) = ((start + done) / 64, (start + done) % 64);
+            let mut w = word_at(q) >> r;
+            if r != 0 {
+                w |= word_at(q + 1) << (64 - r);
+            }
+            if take < 64 {
+                w &= (1u64 << take) - 1;
+            }
+            self.push_word(w, take);
+            done += take;
+        }
+    }
+
+    /// Appends the low `bits` ≤ 64 bits of `w` (its higher bits must be zero).
+    fn push_word(&mut self, w: u64, bits: usize) {
+        let off = self.len % 64;
+        match self.words.last_mut() {
+            Some(last) if off != 0 => {
+                *last |= w << off;
+                if off + bits > 64 {
+                    self.words.push(w >> (64 - off));
+                }
+            }
+            _ => self.words.push(w),
+        }
+        self.len += bits;
+    }
+
     /// Number of ones.
     pub fn count_ones(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
@@ -242,6 +290,36 @@ mod tests {
             prop_assert_eq!(v.parity_of(0..bits.len()), Some(parity));
             prop_assert_eq!(v.parity_of([bits.len()]), None);
         }
+    }
+
+    proptest! {
+        #[test]
+        fn extend_from_words_copies_any_range(
+            head in proptest::collection::vec(any::<bool>(), 0..130),
+            src in proptest::collection::vec(any::<bool>(), 0..300),
+            start in 0usize..320,
+            len in 0usize..200,
+        ) {
+            let mut v: BitVec = head.iter().copied().collect();
+            let s: BitVec = src.iter().copied().collect();
+            v.extend_from_words(s.words(), start, len);
+            let expected: Vec<bool> = head
+                .iter()
+                .copied()
+                .chain((start..start + len).map(|k| src.get(k).copied().unwrap_or(false)))
+                .collect();
+            prop_assert_eq!(v.len(), expected.len());
+            prop_assert_eq!(&v, &expected.iter().copied().collect::<BitVec>());
+            prop_assert_eq!(BitVec::from_words(v.words().to_vec(), v.len()), Some(v.clone()));
+        }
+    }
+
+    #[test]
+    fn from_words_checks_the_length_and_masks_the_tail() {
+        assert!(BitVec::from_words(vec![0, 0], 64).is_none());
+        assert!(BitVec::from_words(vec![], 1).is_none());
+        let v = BitVec::from_words(vec![u64::MAX], 5).unwrap();
+        assert_eq!((v.len(), v.count_ones(), v.words()), (5, 5, &[31u64][..]));
     }
 
     #[test]
