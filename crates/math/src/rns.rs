@@ -16,6 +16,25 @@ pub struct RnsBasis {
     degree: usize,
     plans: Vec<Arc<NttPlan>>,
     moduli: Vec<Modulus>,
+    /// Garner constants: `radix[i][k] = ∏_{j<k} q_j mod q_i` (k < i) and `inv[i] = (∏_{j<i} q_j)^{-1} mod q_i`.
+    garner: Vec<(Vec<u64>, u64)>,
+}
+
+fn garner_tables(moduli: &[Modulus]) -> Vec<(Vec<u64>, u64)> {
+    moduli
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let mut radix = Vec::with_capacity(i);
+            let mut r = 1u64;
+            for q in &moduli[..i] {
+                radix.push(r);
+                r = m.mul(r, m.reduce(q.value()));
+            }
+            // Distinct primes: the prefix product is invertible mod q_i (checked by the constructor).
+            (radix, m.inv(r).unwrap_or(0))
+        })
+        .collect()
 }
 
 impl RnsBasis {
@@ -43,7 +62,7 @@ impl RnsBasis {
         }
         let plans =
             moduli.iter().map(|&m| NttPlan::new(degree, m).map(Arc::new)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { degree, plans, moduli: moduli.to_vec() })
+        Ok(Self { degree, plans, moduli: moduli.to_vec(), garner: garner_tables(moduli) })
     }
 
     /// The sub-basis with the given indices, in that order, sharing the plans.
@@ -52,10 +71,12 @@ impl RnsBasis {
     /// If an index is out of range or `indices` is empty (bugs in the caller).
     pub fn select(&self, indices: &[usize]) -> Self {
         assert!(!indices.is_empty(), "empty sub-basis");
+        let moduli: Vec<Modulus> = indices.iter().map(|&i| self.moduli[i]).collect();
         Self {
             degree: self.degree,
             plans: indices.iter().map(|&i| Arc::clone(&self.plans[i])).collect(),
-            moduli: indices.iter().map(|&i| self.moduli[i]).collect(),
+            garner: garner_tables(&moduli),
+            moduli,
         }
     }
 
@@ -128,27 +149,56 @@ impl RnsBasis {
         Ok(acc)
     }
 
+    /// Centered lift of a whole limb-major polynomial (`#basis` limbs of `N` words) into `out` (`N` values).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] on a length mismatch.
+    pub fn lift_centered_f64_poly(&self, data: &[u64], out: &mut [f64]) -> Result<(), Error> {
+        let n = self.degree;
+        if data.len() != n * self.len() || out.len() != n {
+            return Err(Error::LengthMismatch { expected: n * self.len(), got: data.len() });
+        }
+        let mut residues = vec![0u64; self.len()];
+        let mut digits = vec![0i64; self.len()];
+        for (c, o) in out.iter_mut().enumerate() {
+            for (i, r) in residues.iter_mut().enumerate() {
+                *r = data[i * n + c];
+            }
+            self.mixed_radix_into(&residues, true, &mut digits);
+            let mut acc = 0.0f64;
+            for (i, &d) in digits.iter().enumerate().rev() {
+                if i + 1 < digits.len() {
+                    acc *= self.moduli[i].value() as f64;
+                }
+                acc += d as f64;
+            }
+            *o = acc;
+        }
+        Ok(())
+    }
+
     /// Mixed-radix digits `d_i` with `x = Σ d_i ∏_{j<i} q_j`, each in `[0, q_i)` or, if `balanced`, in
     /// `(−q_i/2, q_i/2]` (Garner 1959).
     fn mixed_radix(&self, residues: &[u64], balanced: bool) -> Result<Vec<i64>, Error> {
         if residues.len() != self.len() {
             return Err(Error::LengthMismatch { expected: self.len(), got: residues.len() });
         }
-        let mut digits: Vec<i64> = Vec::with_capacity(self.len());
+        let mut digits = vec![0i64; self.len()];
+        self.mixed_radix_into(residues, balanced, &mut digits);
+        Ok(digits)
+    }
+
+    fn mixed_radix_into(&self, residues: &[u64], balanced: bool, digits: &mut [i64]) {
         for (i, m) in self.moduli.iter().enumerate() {
             // d_i = (a_i − Σ_{k<i} d_k ∏_{j<k} q_j) · (∏_{j<i} q_j)^{-1} mod q_i
+            let (radix, inv) = &self.garner[i];
             let mut value = m.reduce(residues[i]);
-            let mut radix = 1u64;
-            for (k, &d) in digits.iter().enumerate() {
-                value = m.sub(value, m.mul(m.reduce_i64(d), radix));
-                radix = m.mul(radix, m.reduce(self.moduli[k].value()));
+            for (k, &r) in radix.iter().enumerate() {
+                value = m.sub(value, m.mul(m.reduce_i64(digits[k]), r));
             }
-            // radix is a product of primes distinct from q_i, hence invertible.
-            let inv = m.inv(radix).unwrap_or(0);
-            let d = m.mul(value, inv);
-            digits.push(if balanced { m.center(d) } else { d as i64 });
+            let d = m.mul(value, *inv);
+            digits[i] = if balanced { m.center(d) } else { d as i64 };
         }
-        Ok(digits)
     }
 }
 
