@@ -126,11 +126,11 @@ impl Encoder {
         let basis = params.basis(level);
         let n = params.degree();
         let mut poly = Poly::<Coeff>::zero(basis);
-        let limit = basis.log2_product() - 1.0;
+        let limit = 2f64.powf(basis.log2_product() - 1.0);
         for (j, z) in u.iter().enumerate() {
             for (pos, x) in [(j, z.re), (j + self.slots, z.im)] {
                 let c = (x * scale).round();
-                if !c.is_finite() || (c.abs() > 1.0 && c.abs().log2() >= limit) {
+                if !c.is_finite() || c.abs() >= limit {
                     return Err(Error::ValueOutOfRange);
                 }
                 for (i, m) in basis.moduli().iter().enumerate() {
@@ -193,7 +193,7 @@ impl Encoder {
             let (lenh, lenq) = (len / 2, 4 * len);
             for i in (0..size).step_by(len) {
                 for j in 0..lenh {
-                    let idx = (self.rot_group[j] % lenq) * m / lenq;
+                    let idx = (self.rot_group[j] & (lenq - 1)) * (m / lenq);
                     let u = vals[i + j];
                     let v = vals[i + j + lenh].mul(self.ksi[idx]);
                     vals[i + j] = u.add(v);
@@ -213,7 +213,7 @@ impl Encoder {
             let (lenh, lenq) = (len / 2, 4 * len);
             for i in (0..size).step_by(len) {
                 for j in 0..lenh {
-                    let idx = (lenq - self.rot_group[j] % lenq) * m / lenq;
+                    let idx = (lenq - (self.rot_group[j] & (lenq - 1))) * (m / lenq);
                     let u = vals[i + j].add(vals[i + j + lenh]);
                     let v = vals[i + j].sub(vals[i + j + lenh]).mul(self.ksi[idx]);
                     vals[i + j] = u;

@@ -46,14 +46,11 @@ pub(crate) fn key_switch(
             ld.ext.plan(t).forward(limb);
         }
         for t in 0..ext_len {
-            let m = ld.ext.moduli()[t];
+            let plan = ld.ext.plan(t);
             let full_t = ld.ext_index[t];
             let dl = &d[t * n..(t + 1) * n];
             for (acc, key) in acc.iter_mut().zip([kb, ka]) {
-                let kl = key.limb(full_t);
-                for ((x, &y), &k) in acc[t * n..(t + 1) * n].iter_mut().zip(dl).zip(kl) {
-                    *x = m.add(*x, m.mul(y, k));
-                }
+                plan.mul_accumulate(&mut acc[t * n..(t + 1) * n], dl, key.limb(full_t));
             }
         }
     }

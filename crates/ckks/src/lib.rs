@@ -38,6 +38,7 @@ mod error;
 mod eval;
 mod keys;
 mod keyswitch;
+pub mod lr;
 mod params;
 
 pub use ciphertext::{Ciphertext, round_for_release};

@@ -71,7 +71,8 @@ impl Modulus {
     /// `x mod p` for a signed value, in `[0, p)`.
     #[inline]
     pub fn reduce_i64(&self, x: i64) -> u64 {
-        let r = self.reduce(x.unsigned_abs());
+        let a = x.unsigned_abs();
+        let r = if a < self.p { a } else { self.reduce(a) };
         if x < 0 { self.neg(r) } else { r }
     }
 

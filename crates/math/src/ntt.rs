@@ -87,6 +87,16 @@ impl NttPlan {
         self.plan.normalize(buf);
     }
 
+    /// `acc[i] += a[i]·b[i] mod p` on reduced inputs (SIMD in `tfhe-ntt` for `p < 2^62`): the pointwise
+    /// multiply-accumulate of the NTT domain.
+    ///
+    /// # Panics
+    /// If the slices differ in length from `N`.
+    pub fn mul_accumulate(&self, acc: &mut [u64], a: &[u64], b: &[u64]) {
+        assert!(acc.len() == self.degree && a.len() == self.degree && b.len() == self.degree);
+        self.plan.mul_accumulate(acc, a, b);
+    }
+
     /// Slot permutation of the automorphism `X ↦ X^g` (`g` odd) in this plan's NTT order:
     /// `σ_g(a)[i] = a[perm[i]]`.
     ///

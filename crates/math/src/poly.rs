@@ -213,10 +213,15 @@ impl Poly<Ntt> {
         self.check(basis);
         other.check(basis);
         let n = self.degree;
-        for (i, m) in basis.moduli().iter().enumerate() {
-            for (a, &b) in self.data[i * n..(i + 1) * n].iter_mut().zip(&other.data[i * n..(i + 1) * n]) {
-                *a = m.mul(*a, b);
-            }
+        let mut tmp = vec![0u64; n];
+        for i in 0..self.limbs {
+            tmp.fill(0);
+            basis.plan(i).mul_accumulate(
+                &mut tmp,
+                &self.data[i * n..(i + 1) * n],
+                &other.data[i * n..(i + 1) * n],
+            );
+            self.data[i * n..(i + 1) * n].copy_from_slice(&tmp);
         }
     }
 
@@ -226,11 +231,9 @@ impl Poly<Ntt> {
         a.check(basis);
         b.check(basis);
         let n = self.degree;
-        for (i, m) in basis.moduli().iter().enumerate() {
+        for i in 0..self.limbs {
             let r = i * n..(i + 1) * n;
-            for ((acc, &x), &y) in self.data[r.clone()].iter_mut().zip(&a.data[r.clone()]).zip(&b.data[r]) {
-                *acc = m.add(*acc, m.mul(x, y));
-            }
+            basis.plan(i).mul_accumulate(&mut self.data[r.clone()], &a.data[r.clone()], &b.data[r]);
         }
     }
 

@@ -296,6 +296,19 @@ impl BaseConverter {
         let n = input.len() / nf;
         assert_eq!(input.len(), nf * n);
         assert_eq!(output.len(), nt * n);
+        if nf == 1 {
+            // q̂_0 = 1: the conversion is a plain reduction of each residue.
+            for (pj, out) in self.to.iter().zip(output.chunks_exact_mut(n)) {
+                if pj.value() >= self.from[0].value() {
+                    out.copy_from_slice(input);
+                } else {
+                    for (o, &a) in out.iter_mut().zip(input) {
+                        *o = pj.reduce(a);
+                    }
+                }
+            }
+            return;
+        }
         assert!(scratch.len() >= nf * n);
         for (i, qi) in self.from.iter().enumerate() {
             let (w, ws) = self.qhat_inv[i];
