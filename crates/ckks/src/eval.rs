@@ -205,17 +205,39 @@ impl Evaluator {
         }
         let basis = self.params.basis(first.level);
         let n = self.params.degree();
-        let mut acc = [Poly::<Ntt>::zero(basis), Poly::<Ntt>::zero(basis)];
+        let mut residues = Vec::with_capacity(cts.len());
         for (ct, &w) in cts.iter().zip(weights) {
             self.check_pair(first, ct)?;
             Self::check_scale(first.scale, ct.scale)?;
-            let k = self.constant_residues(w, weight_scale, first.level)?;
-            for (i, m) in basis.moduli().iter().enumerate() {
-                let (w, ws) = (k[i], m.shoup(k[i]));
-                for (dst, src) in acc.iter_mut().zip([&ct.c0, &ct.c1]) {
-                    let s = &src.as_slice()[i * n..(i + 1) * n];
-                    for (x, &y) in dst.limb_mut(i).iter_mut().zip(s) {
-                        *x = m.add(*x, m.mul_shoup(y, w, ws));
+            residues.push(self.constant_residues(w, weight_scale, first.level)?);
+        }
+        let mut acc = [Poly::<Ntt>::zero(basis), Poly::<Ntt>::zero(basis)];
+        // Lazy reduction: `g` products below p² plus one residue stay below p·2^64 (the Barrett input bound)
+        // and below 2^128 when (g + 1)·p ≤ 2^64 and g ≤ 15; reduce every `g` ciphertexts. Chunks of
+        // coefficients keep the accumulator in L1 while the ciphertexts stream through once.
+        const CHUNK: usize = 256;
+        let mut lanes = [0u128; CHUNK];
+        for (i, m) in basis.moduli().iter().enumerate() {
+            let group = ((u64::MAX / m.value()) as usize).saturating_sub(1).clamp(1, 15);
+            for (side, dst) in acc.iter_mut().enumerate() {
+                for start in (0..n).step_by(CHUNK) {
+                    let len = CHUNK.min(n - start);
+                    let lanes = &mut lanes[..len];
+                    lanes.fill(0);
+                    for (group_ct, group_k) in cts.chunks(group).zip(residues.chunks(group)) {
+                        for (ct, k) in group_ct.iter().zip(group_k) {
+                            let src = if side == 0 { &ct.c0 } else { &ct.c1 };
+                            let w = u128::from(k[i]);
+                            for (l, &y) in lanes.iter_mut().zip(&src.limb(i)[start..start + len]) {
+                                *l += u128::from(y) * w;
+                            }
+                        }
+                        for l in lanes.iter_mut() {
+                            *l = u128::from(m.reduce_u128(*l));
+                        }
+                    }
+                    for (x, &l) in dst.limb_mut(i)[start..start + len].iter_mut().zip(lanes.iter()) {
+                        *x = l as u64;
                     }
                 }
             }
