@@ -12,7 +12,7 @@ use quantumacy_math::{Ntt, Poly};
 use crate::ciphertext::Ciphertext;
 use crate::encoding::{Plaintext, reduce_f64};
 use crate::keys::{GaloisKeys, KeySwitchKey, RelinearizationKey};
-use crate::keyswitch::{key_switch, rescale_poly};
+use crate::keyswitch::{key_switch, key_switch_ext, mod_down_rescale, rescale_poly};
 use crate::{Error, Parameters};
 
 /// Relative tolerance for two scales to count as equal (a few ulps of accumulated `f64` rounding).
@@ -287,6 +287,54 @@ impl Evaluator {
         })
     }
 
+    /// `a · b`, relinearized and rescaled in one pass: the key-switching ModDown by `P` and the rescale by `q_ℓ`
+    /// are merged into a single division by `P·q_ℓ` (Kim et al. 2021, §4), saving `ℓ + 1` NTTs per component
+    /// over [`Evaluator::multiply`] followed by [`Evaluator::rescale`]. Level `ℓ → ℓ−1`, scale `Δ_a·Δ_b/q_ℓ`.
+    ///
+    /// # Errors
+    /// As [`Evaluator::multiply`], plus [`Error::NoLevelLeft`] at level 0.
+    pub fn multiply_rescale(
+        &self,
+        a: &Ciphertext,
+        b: &Ciphertext,
+        rlk: &RelinearizationKey,
+    ) -> Result<Ciphertext, Error> {
+        self.check_pair(a, b)?;
+        self.check_fp(rlk.0.fingerprint)?;
+        let level = a.level;
+        if level == 0 {
+            return Err(Error::NoLevelLeft);
+        }
+        let basis = self.params.basis(level);
+        let n = self.params.degree();
+        let mut d2 = a.c1.clone();
+        d2.mul_assign(&b.c1, basis);
+        let mut acc = key_switch_ext(&self.params, level, &d2, &rlk.0);
+        // acc += P·(a_0 b_0, a_0 b_1 + a_1 b_0) on the data limbs (P ≡ 0 on the special limbs).
+        let mut d = [Poly::<Ntt>::zero(basis), Poly::<Ntt>::zero(basis)];
+        d[0].add_mul_assign(&a.c0, &b.c0, basis);
+        d[1].add_mul_assign(&a.c0, &b.c1, basis);
+        d[1].add_mul_assign(&a.c1, &b.c0, basis);
+        for (x, di) in acc.iter_mut().zip(&d) {
+            for (i, m) in basis.moduli().iter().enumerate() {
+                let (w, ws) = (self.params.p_mod_q[i], m.shoup(self.params.p_mod_q[i]));
+                for (v, &y) in x[i * n..(i + 1) * n].iter_mut().zip(di.limb(i)) {
+                    *v = m.add(*v, m.mul_shoup(y, w, ws));
+                }
+            }
+        }
+        let [c0, c1] = acc.map(|x| mod_down_rescale(&self.params, level, x));
+        let q = self.params.chain()[level].value() as f64;
+        Ok(Ciphertext {
+            c0,
+            c1,
+            level: level - 1,
+            scale: a.scale * b.scale / q,
+            fingerprint: a.fingerprint,
+            seed: None,
+        })
+    }
+
     /// Divides by the last prime `q_ℓ` with rounding: level `ℓ → ℓ−1`, scale `Δ → Δ/q_ℓ`.
     ///
     /// # Errors
@@ -413,12 +461,10 @@ impl Evaluator {
         if y.level < 2 {
             return Err(Error::InvalidLevel { requested: 2, current: y.level });
         }
-        let mut y2 = self.multiply(y, y, rlk)?;
-        self.rescale(&mut y2)?;
+        let y2 = self.multiply_rescale(y, y, rlk)?;
         // c_3·y at y's own scale, so y³ gets scale S2·S1/q_{ℓ−1}.
         let t = self.mul_const_rescale_to(y, c[3], y.scale)?;
-        let mut y3 = self.multiply(&y2, &t, rlk)?;
-        self.rescale(&mut y3)?;
+        let mut y3 = self.multiply_rescale(&y2, &t, rlk)?;
         let target = y3.scale;
         let mut y_low = y.clone();
         self.mod_drop_to(&mut y_low, y.level - 1)?;

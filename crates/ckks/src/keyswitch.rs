@@ -22,6 +22,17 @@ pub(crate) fn key_switch(
     c: &Poly<Ntt>,
     key: &KeySwitchKey,
 ) -> [Poly<Ntt>; 2] {
+    let mut buf = vec![0u64; params.levels[level].ext.len() * params.degree()];
+    key_switch_ext(params, level, c, key).map(|a| mod_down(params, level, a, &mut buf))
+}
+
+/// Steps 1–2 of key switching: `P·(u_0, u_1)` over `Q_ℓ ∪ P` (NTT, data limbs first), before ModDown.
+pub(crate) fn key_switch_ext(
+    params: &Parameters,
+    level: usize,
+    c: &Poly<Ntt>,
+    key: &KeySwitchKey,
+) -> [Vec<u64>; 2] {
     let ld = &params.levels[level];
     let n = params.degree();
     let ext_len = ld.ext.len();
@@ -54,7 +65,33 @@ pub(crate) fn key_switch(
             }
         }
     }
-    acc.map(|a| mod_down(params, level, a, &mut converted))
+    acc
+}
+
+/// `x ∈ R_{Q_ℓ P}` (NTT, data limbs first) ↦ `⌊x / (P·q_ℓ)⌉ ∈ R_{Q_{ℓ−1}}` (NTT): ModDown and rescale in one
+/// conversion. Requires `ℓ ≥ 1`.
+pub(crate) fn mod_down_rescale(params: &Parameters, level: usize, mut x: Vec<u64>) -> Poly<Ntt> {
+    let ld = &params.levels[level];
+    let Some(dr) = &ld.down_rescale else { unreachable!("callers check level ≥ 1") };
+    let n = params.degree();
+    for t in level..ld.ext.len() {
+        ld.ext.plan(t).inverse(&mut x[t * n..(t + 1) * n]);
+    }
+    let (kept, dropped) = x.split_at_mut(level * n);
+    let mut conv = vec![0u64; level * n];
+    let mut scratch = vec![0u64; dropped.len()];
+    dr.conv.convert_centered(dropped, &mut conv, &mut scratch);
+    for (i, m) in ld.basis.moduli()[..level].iter().enumerate() {
+        let cl = &mut conv[i * n..(i + 1) * n];
+        ld.basis.plan(i).forward(cl);
+        let (w, ws) = dr.inv[i];
+        for (a, &b) in kept[i * n..(i + 1) * n].iter_mut().zip(cl.iter()) {
+            *a = m.mul_shoup(m.sub(*a, b), w, ws);
+        }
+    }
+    x.truncate(level * n);
+    Poly::from_residues(x, &params.levels[level - 1].basis)
+        .unwrap_or_else(|_| unreachable!("mod-down keeps residues reduced"))
 }
 
 /// `x ∈ R_{Q_ℓ P}` (NTT, data limbs first) ↦ `⌊x / P⌉ ∈ R_{Q_ℓ}` (NTT).
@@ -63,26 +100,16 @@ pub(crate) fn mod_down(params: &Parameters, level: usize, mut x: Vec<u64>, buf: 
     let n = params.degree();
     let ql = level + 1;
     let k = ld.ext.len() - ql;
-    // Rounding: ⌊(x + ⌊P/2⌋)/P⌋ = round(x/P); add ⌊P/2⌋ to every coefficient of the P limbs
-    // here and subtract it again from the converted data limbs below.
+    // Rounding: subtracting the centered representative of [x]_P makes (x − [x]_P)/P = round(x/P).
     for t in ql..ld.ext.len() {
-        let limb = &mut x[t * n..(t + 1) * n];
-        ld.ext.plan(t).inverse(limb);
-        let m = ld.ext.moduli()[t];
-        for v in limb.iter_mut() {
-            *v = m.add(*v, ld.p_half[t]);
-        }
+        ld.ext.plan(t).inverse(&mut x[t * n..(t + 1) * n]);
     }
     let mut scratch = vec![0u64; k * n];
     let (data, special) = x.split_at_mut(ql * n);
     let conv = &mut buf[..ql * n];
-    ld.mod_down.convert(special, conv, &mut scratch);
+    ld.mod_down.convert_centered(special, conv, &mut scratch);
     for (i, m) in ld.basis.moduli().iter().enumerate() {
         let cl = &mut conv[i * n..(i + 1) * n];
-        let half = ld.p_half[i];
-        for v in cl.iter_mut() {
-            *v = m.sub(*v, half);
-        }
         ld.basis.plan(i).forward(cl);
         let (w, ws) = ld.p_inv[i];
         for (a, &b) in data[i * n..(i + 1) * n].iter_mut().zip(cl.iter()) {

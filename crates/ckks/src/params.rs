@@ -204,10 +204,19 @@ pub(crate) struct LevelData {
     pub(crate) mod_down: BaseConverter,
     /// `P^{-1} mod q_i` with Shoup quotient.
     pub(crate) p_inv: Vec<(u64, u64)>,
-    /// `⌊P/2⌋ mod m` for every prime of `ext` (rounding in mod-down).
-    pub(crate) p_half: Vec<u64>,
     /// `q_ℓ^{-1} mod q_i` for `i < ℓ`, with Shoup quotient (rescale by the last prime).
     pub(crate) rescale_inv: Vec<(u64, u64)>,
+    /// Mod-down by `P·q_ℓ` in one step (key switching merged with the rescale); `None` at level 0.
+    pub(crate) down_rescale: Option<DownRescale>,
+}
+
+/// Constants to divide `x ∈ R_{Q_ℓ P}` by `P·q_ℓ` at once (Kim et al. 2021, §4: merging ModDown and rescale).
+#[derive(Clone, Debug)]
+pub(crate) struct DownRescale {
+    /// `Conv_{{q_ℓ} ∪ P → Q_{ℓ−1}}`.
+    pub(crate) conv: BaseConverter,
+    /// `(P·q_ℓ)^{-1} mod q_i`, `i < ℓ`, with Shoup quotient.
+    pub(crate) inv: Vec<(u64, u64)>,
 }
 
 /// Validated CKKS parameters with their precomputations. Build with [`Parameters::builder`] or
@@ -278,10 +287,25 @@ impl Parameters {
                 .iter()
                 .map(|m| inv_shoup(m, m.reduce(chain[l].value())))
                 .collect::<Result<Vec<_>, _>>()?;
-            // P is odd: ⌊P/2⌋ = (P − 1)/2 ≡ (P − 1)·2^{-1} mod m.
-            let p_half =
-                ext.moduli().iter().map(|m| m.mul(m.sub(p_mod(m), 1), m.inv(2).unwrap_or(0))).collect();
-            levels.push(LevelData { basis, ext, ext_index, digits, mod_down, p_inv, p_half, rescale_inv });
+            let down_rescale = if l == 0 {
+                None
+            } else {
+                let pq = |m: &Modulus| m.mul(p_mod(m), m.reduce(chain[l].value()));
+                let mut dropped = vec![chain[l]];
+                dropped.extend_from_slice(special);
+                let inv = chain[..l].iter().map(|m| inv_shoup(m, pq(m))).collect::<Result<Vec<_>, _>>()?;
+                Some(DownRescale { conv: BaseConverter::new(&dropped, &chain[..l])?, inv })
+            };
+            levels.push(LevelData {
+                basis,
+                ext,
+                ext_index,
+                digits,
+                mod_down,
+                p_inv,
+                rescale_inv,
+                down_rescale,
+            });
         }
         let p_mod_q = chain.iter().map(p_mod).collect();
         // FNV-1a over the defining values.

@@ -67,6 +67,11 @@ fn precision_at_n8192_fresh_and_after_one_multiplication() {
     c.eval.rescale(&mut prod).unwrap();
     let want: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a * b).collect();
     let after_mul = bits(max_err(&decrypt(&c, &prod), &want));
+    let merged = c.eval.multiply_rescale(&cx, &cy, &c.rlk).unwrap();
+    assert_eq!((merged.level(), merged.scale()), (prod.level(), prod.scale()));
+    let after_merged = bits(max_err(&decrypt(&c, &merged), &want));
+    eprintln!("precision bits after multiply_rescale: {after_merged:.2}");
+    assert!(after_merged >= 23.0, "merged {after_merged}");
     eprintln!("precision bits: fresh(pk) {fresh:.2}, fresh(sk) {sym:.2}, after mul {after_mul:.2}");
     assert!(fresh >= 27.0, "fresh {fresh}");
     assert!(sym >= 27.0, "symmetric {sym}");

@@ -238,6 +238,10 @@ pub struct BaseConverter {
     qhat_inv: Vec<(u64, u64)>,
     /// `[q̂_i]_{p_j}`, row-major by target `j`.
     qhat_mod_p: Vec<u64>,
+    /// `[Q]_{p_j}`.
+    q_mod_p: Vec<u64>,
+    /// `1/q_i` as `f64`.
+    q_inv_f64: Vec<f64>,
 }
 
 impl BaseConverter {
@@ -273,7 +277,10 @@ impl BaseConverter {
                 qhat_mod_p.push(qhat);
             }
         }
-        Ok(Self { from: from.to_vec(), to: to.to_vec(), qhat_inv, qhat_mod_p })
+        let q_mod_p =
+            to.iter().map(|pj| from.iter().fold(1u64, |acc, q| pj.mul(acc, pj.reduce(q.value())))).collect();
+        let q_inv_f64 = from.iter().map(|q| 1.0 / q.value() as f64).collect();
+        Ok(Self { from: from.to_vec(), to: to.to_vec(), qhat_inv, qhat_mod_p, q_mod_p, q_inv_f64 })
     }
 
     /// Source primes.
@@ -332,6 +339,47 @@ impl BaseConverter {
     }
 }
 
+impl BaseConverter {
+    /// Exact conversion of the centered representative `[a]_Q ∈ (−Q/2, Q/2)`: the fast conversion corrected by
+    /// `v = ⌊Σ_i y_i/q_i⌉` computed in floating point (Halevi–Polyakov–Shoup, CT-RSA 2019, §2.2). Exact except
+    /// when `Σ y_i/q_i` falls within ~`2^-50` of a half-integer. Same buffers as [`BaseConverter::convert`].
+    ///
+    /// Dividing `x` by `Q` as `(x − Conv_centered([x]_Q))/Q` rounds to the nearest integer, which is how ModDown
+    /// and rescale round without extra constants.
+    ///
+    /// # Panics
+    /// On length mismatches (bugs in the caller).
+    pub fn convert_centered(&self, input: &[u64], output: &mut [u64], scratch: &mut [u64]) {
+        let (nf, nt) = (self.from.len(), self.to.len());
+        let n = input.len() / nf;
+        assert_eq!(input.len(), nf * n);
+        assert_eq!(output.len(), nt * n);
+        assert!(scratch.len() >= nf * n && nf <= 16);
+        for (i, qi) in self.from.iter().enumerate() {
+            let (w, ws) = self.qhat_inv[i];
+            for (y, &a) in scratch[i * n..(i + 1) * n].iter_mut().zip(&input[i * n..(i + 1) * n]) {
+                *y = qi.mul_shoup(a, w, ws);
+            }
+        }
+        for c in 0..n {
+            let mut frac = 0.0f64;
+            for i in 0..nf {
+                frac += scratch[i * n + c] as f64 * self.q_inv_f64[i];
+            }
+            let v = (frac + 0.5) as u64; // 0 ≤ v ≤ nf
+            for (j, pj) in self.to.iter().enumerate() {
+                let row = &self.qhat_mod_p[j * nf..(j + 1) * nf];
+                let mut acc = 0u128;
+                for (i, &r) in row.iter().enumerate() {
+                    acc += u128::from(scratch[i * n + c]) * u128::from(r);
+                }
+                let x = pj.reduce_u128(acc);
+                output[j * n + c] = pj.sub(x, pj.mul(pj.reduce(v), self.q_mod_p[j]));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +429,32 @@ mod tests {
                 to.iter().enumerate().all(|(j, m)| out[j * n] == (v % u128::from(m.value())) as u64)
             });
             prop_assert!(ok);
+        }
+    }
+
+    #[test]
+    fn centered_conversion_is_exact() {
+        let all = ntt_prime_chain(&[30, 31, 40, 50], 16).unwrap();
+        let (from, to) = (&all[..2], &all[2..]);
+        let q = i128::from(from[0].value()) * i128::from(from[1].value());
+        let conv = BaseConverter::new(from, to).unwrap();
+        let single = BaseConverter::new(&from[..1], to).unwrap();
+        // Within ~2^-50·Q of ±Q/2 the floating-point correction may round either way (documented).
+        for x in [0i128, 1, -1, q / 2 - (1 << 20), -(q / 2) + (1 << 20), 12_345_678_901, -987_654_321_012] {
+            let n = 16;
+            let input: Vec<u64> =
+                from.iter().flat_map(|m| vec![x.rem_euclid(i128::from(m.value())) as u64; n]).collect();
+            let mut out = vec![0u64; 2 * n];
+            let mut scratch = vec![0u64; 2 * n];
+            conv.convert_centered(&input, &mut out, &mut scratch);
+            for (j, m) in to.iter().enumerate() {
+                assert_eq!(out[j * n], x.rem_euclid(i128::from(m.value())) as u64, "x = {x}");
+            }
+            let q0 = i128::from(from[0].value());
+            let small = x.rem_euclid(q0);
+            let centered = if small > q0 / 2 { small - q0 } else { small };
+            single.convert_centered(&input[..n], &mut out, &mut scratch);
+            assert_eq!(out[0], centered.rem_euclid(i128::from(to[0].value())) as u64);
         }
     }
 
