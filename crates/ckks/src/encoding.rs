@@ -127,14 +127,22 @@ impl Encoder {
         let n = params.degree();
         let mut poly = Poly::<Coeff>::zero(basis);
         let limit = 2f64.powf(basis.log2_product() - 1.0);
+        let data = poly.as_mut_slice();
         for (j, z) in u.iter().enumerate() {
             for (pos, x) in [(j, z.re), (j + self.slots, z.im)] {
                 let c = (x * scale).round();
                 if !c.is_finite() || c.abs() >= limit {
                     return Err(Error::ValueOutOfRange);
                 }
-                for (i, m) in basis.moduli().iter().enumerate() {
-                    poly.as_mut_slice()[i * n + pos] = reduce_f64(c, m);
+                if c.abs() < 9.2e18 {
+                    let ci = c as i64;
+                    for (i, m) in basis.moduli().iter().enumerate() {
+                        data[i * n + pos] = m.reduce_i64(ci);
+                    }
+                } else {
+                    for (i, m) in basis.moduli().iter().enumerate() {
+                        data[i * n + pos] = reduce_f64(c, m);
+                    }
                 }
             }
         }

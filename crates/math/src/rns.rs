@@ -355,6 +355,19 @@ impl BaseConverter {
         assert_eq!(input.len(), nf * n);
         assert_eq!(output.len(), nt * n);
         assert!(scratch.len() >= nf * n && nf <= 16);
+        if nf == 1 {
+            // Centered lift of one residue: a − q when a > q/2.
+            let q = self.from[0];
+            let half = q.value() / 2;
+            for (pj, out) in self.to.iter().zip(output.chunks_exact_mut(n)) {
+                let q_mod = pj.reduce(q.value());
+                for (o, &a) in out.iter_mut().zip(input) {
+                    let r = pj.reduce(a);
+                    *o = if a > half { pj.sub(r, q_mod) } else { r };
+                }
+            }
+            return;
+        }
         for (i, qi) in self.from.iter().enumerate() {
             let (w, ws) = self.qhat_inv[i];
             for (y, &a) in scratch[i * n..(i + 1) * n].iter_mut().zip(&input[i * n..(i + 1) * n]) {
