@@ -288,7 +288,7 @@ impl Evaluator {
     }
 
     /// `a · b`, relinearized and rescaled in one pass: the key-switching ModDown by `P` and the rescale by `q_ℓ`
-    /// are merged into a single division by `P·q_ℓ` (Kim et al. 2021, §4), saving `ℓ + 1` NTTs per component
+    /// are merged into a single division by `P·q_ℓ` (Kim–Papadimitriou–Polyakov, CT-RSA 2022; Jung et al., TCHES 2021), saving `ℓ + 1` NTTs per component
     /// over [`Evaluator::multiply`] followed by [`Evaluator::rescale`]. Level `ℓ → ℓ−1`, scale `Δ_a·Δ_b/q_ℓ`.
     ///
     /// # Errors

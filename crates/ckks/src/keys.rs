@@ -1,6 +1,6 @@
 //! Keys: ternary secret, public key, and hybrid key-switching keys (relinearization and Galois).
 //!
-//! Hybrid key switching (Han–Ki, CT-RSA 2020, §3; Kim et al. 2021, Alg. 2–3): the data primes are split into
+//! Hybrid key switching (Han–Ki, CT-RSA 2020, §3): the data primes are split into
 //! `dnum` digits `Q_j` of `α = ⌈(L+1)/dnum⌉` primes. The key for switching from `s'` to `s` holds, for each digit,
 //! `(b_j, a_j) ∈ R_{PQ}^2` with `b_j = −a_j·s + e_j + P·[Q̂_j·(Q̂_j^{-1} mod Q_j)]·s'`. In RNS the gadget factor
 //! is `P mod q_i` on the digit's own primes and `0` on every other prime, which is what [`gen_switching_key`]

@@ -1,6 +1,6 @@
 //! Hybrid key switching and rescaling on RNS polynomials.
 //!
-//! Key switching of `c ∈ R_{Q_ℓ}` (Han–Ki, CT-RSA 2020, §3; Kim et al. 2021, Alg. 2):
+//! Key switching of `c ∈ R_{Q_ℓ}` (Han–Ki, CT-RSA 2020, §3; Kim–Papadimitriou–Polyakov, CT-RSA 2022, §2):
 //! 1. ModUp: for each digit `j`, the limbs of `c` on the digit's primes `Q_j` are base-converted to every other
 //!    prime of `Q_ℓ ∪ P` (the result is `[c]_{Q_j} + u·Q_j`; the `u·Q_j` term vanishes against the key's gadget
 //!    factor, which is `0 mod Q_j·P`-multiples).

@@ -210,7 +210,7 @@ pub(crate) struct LevelData {
     pub(crate) down_rescale: Option<DownRescale>,
 }
 
-/// Constants to divide `x ∈ R_{Q_ℓ P}` by `P·q_ℓ` at once (Kim et al. 2021, §4: merging ModDown and rescale).
+/// Constants to divide `x ∈ R_{Q_ℓ P}` by `P·q_ℓ` at once (ModDown fused with rescale: Kim–Papadimitriou–Polyakov 2022, Jung et al. 2021).
 #[derive(Clone, Debug)]
 pub(crate) struct DownRescale {
     /// `Conv_{{q_ℓ} ∪ P → Q_{ℓ−1}}`.
