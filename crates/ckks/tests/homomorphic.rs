@@ -155,6 +155,30 @@ fn typed_errors_for_level_scale_parameters_and_keys() {
     assert!(matches!(c.eval.weighted_sum(&[], &[], 1.0), Err(Error::InvalidParameters { .. })));
 }
 
+/// dnum = 2 (two primes per digit, multi-prime ModUp) and two special primes (multi-prime ModDown).
+#[test]
+fn multi_prime_digits_and_special_primes() {
+    let c = ctx(Preset::InsecureTestN4096, 13);
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    let n = c.params.slots();
+    let (x, y) = (uniform(&mut rng, n), uniform(&mut rng, n));
+    let (cx, cy) = (encrypt(&c, &x, &mut rng), encrypt(&c, &y, &mut rng));
+    assert!(bits(max_err(&decrypt(&c, &cx), &x)) > 26.0);
+    let want: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a * b).collect();
+    let mut prod = c.eval.multiply(&cx, &cy, &c.rlk).unwrap();
+    c.eval.rescale(&mut prod).unwrap();
+    let merged = c.eval.multiply_rescale(&cx, &cy, &c.rlk).unwrap();
+    assert!(bits(max_err(&decrypt(&c, &prod), &want)) > 23.0);
+    assert!(bits(max_err(&decrypt(&c, &merged), &want)) > 23.0);
+    // Again one level down, where the last digit is cut to one prime.
+    let sq = c.eval.multiply_rescale(&merged, &merged, &c.rlk).unwrap();
+    let want2: Vec<f64> = want.iter().map(|v| v * v).collect();
+    assert!(bits(max_err(&decrypt(&c, &sq), &want2)) > 20.0);
+    let r = c.eval.rotate(&sq, 3, &c.gk).unwrap();
+    let rotated: Vec<f64> = (0..n).map(|k| want2[(k + 3) % n]).collect();
+    assert!(bits(max_err(&decrypt(&c, &r), &rotated)) > 20.0);
+}
+
 #[test]
 fn seeded_symmetric_ciphertext_records_its_seed() {
     let c = ctx(Preset::InsecureTestN1024, 10);
