@@ -451,29 +451,4 @@ impl Evaluator {
         out.scale = target_scale;
         Ok(out)
     }
-
-    /// `c_0 + c_1·y + c_2·y² + c_3·y³` in two levels (`y³ = y² · (c_3·y)`), with every term aligned to one scale.
-    /// `y` needs level ≥ 2; the result is at level `ℓ − 2`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidLevel`] when `y` is below level 2; errors of the underlying operations.
-    pub fn cubic(&self, y: &Ciphertext, c: [f64; 4], rlk: &RelinearizationKey) -> Result<Ciphertext, Error> {
-        if y.level < 2 {
-            return Err(Error::InvalidLevel { requested: 2, current: y.level });
-        }
-        let y2 = self.multiply_rescale(y, y, rlk)?;
-        // c_3·y at y's own scale, so y³ gets scale S2·S1/q_{ℓ−1}.
-        let t = self.mul_const_rescale_to(y, c[3], y.scale)?;
-        let mut y3 = self.multiply_rescale(&y2, &t, rlk)?;
-        let target = y3.scale;
-        let mut y_low = y.clone();
-        self.mod_drop_to(&mut y_low, y.level - 1)?;
-        let lin = self.mul_const_rescale_to(&y_low, c[1], target)?;
-        self.add_assign(&mut y3, &lin)?;
-        if c[2] != 0.0 {
-            let quad = self.mul_const_rescale_to(&y2, c[2], target)?;
-            self.add_assign(&mut y3, &quad)?;
-        }
-        self.add_const(&y3, c[0])
-    }
 }

@@ -8,6 +8,7 @@ mod keys;
 mod keyswitch;
 pub mod lr;
 mod params;
+mod polyeval;
 
 pub use ciphertext::{Ciphertext, round_for_release};
 pub use encoding::{Complex, Encoder, Plaintext};
@@ -15,3 +16,4 @@ pub use error::Error;
 pub use eval::{Evaluator, SCALE_TOLERANCE};
 pub use keys::{GaloisKeys, KeySwitchKey, PublicKey, RelinearizationKey, SecretKey};
 pub use params::{HE_STANDARD_128, Parameters, ParametersBuilder, Preset, Security};
+pub use polyeval::MAX_DEGREE;
