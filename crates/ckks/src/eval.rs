@@ -212,13 +212,13 @@ impl Evaluator {
             residues.push(self.constant_residues(w, weight_scale, first.level)?);
         }
         let mut acc = [Poly::<Ntt>::zero(basis), Poly::<Ntt>::zero(basis)];
-        // Lazy reduction: `g` products below p² plus one residue stay below p·2^64 (the Barrett input bound)
-        // and below 2^128 when (g + 1)·p ≤ 2^64 and g ≤ 15; reduce every `g` ciphertexts. Chunks of
-        // coefficients keep the accumulator in L1 while the ciphertexts stream through once.
-        const CHUNK: usize = 256;
-        let mut lanes = [0u128; CHUNK];
+        // Lazy reduction: `g` products below p² plus one residue stay below p·2^64 (the Barrett input bound,
+        // itself below 2^128) when (g + 1)·p ≤ 2^64; reduce every `g` ciphertexts (g ≈ 2^15 for 49-bit primes,
+        // so in practice once). Accumulator rows of 4096 u128 stay in L2 while each ciphertext streams through.
+        const CHUNK: usize = 4096;
+        let mut lanes = vec![0u128; CHUNK.min(n)];
         for (i, m) in basis.moduli().iter().enumerate() {
-            let group = ((u64::MAX / m.value()) as usize).saturating_sub(1).clamp(1, 15);
+            let group = ((u64::MAX / m.value()) as usize).saturating_sub(1).max(1);
             for (side, dst) in acc.iter_mut().enumerate() {
                 for start in (0..n).step_by(CHUNK) {
                     let len = CHUNK.min(n - start);
