@@ -191,9 +191,7 @@ impl Poly<Coeff> {
     /// Forward NTT of every limb.
     pub fn into_ntt(mut self, basis: &RnsBasis) -> Poly<Ntt> {
         self.check(basis);
-        for i in 0..self.limbs {
-            basis.plan(i).forward(self.limb_mut(i));
-        }
+        for_each_limb(&mut self.data, self.degree, |i, limb| basis.plan(i).forward(limb));
         Poly::from_raw(self.degree, self.limbs, std::mem::take(&mut self.data))
     }
 }
@@ -202,9 +200,7 @@ impl Poly<Ntt> {
     /// Inverse NTT of every limb.
     pub fn into_coeff(mut self, basis: &RnsBasis) -> Poly<Coeff> {
         self.check(basis);
-        for i in 0..self.limbs {
-            basis.plan(i).inverse(self.limb_mut(i));
-        }
+        for_each_limb(&mut self.data, self.degree, |i, limb| basis.plan(i).inverse(limb));
         Poly::from_raw(self.degree, self.limbs, std::mem::take(&mut self.data))
     }
 
@@ -251,6 +247,19 @@ impl Poly<Ntt> {
                 *o = src[j as usize];
             }
         }
+    }
+}
+
+/// Applies `f(i, limb_i)` to every limb, in parallel with the `parallel` feature.
+fn for_each_limb<F: Fn(usize, &mut [u64]) + Sync + Send>(data: &mut [u64], degree: usize, f: F) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        data.par_chunks_mut(degree).enumerate().for_each(|(i, limb)| f(i, limb));
+    }
+    #[cfg(not(feature = "parallel"))]
+    for (i, limb) in data.chunks_mut(degree).enumerate() {
+        f(i, limb);
     }
 }
 
