@@ -223,3 +223,35 @@ proptest! {
         prop_assert!(max_err(&decrypt(&c, &cp), &x.iter().zip(&y).map(|(a, b)| a * b).collect::<Vec<_>>()) < 2f64.powi(-20));
     }
 }
+
+/// The deep presets (N = 16384: dnum 4, two special primes; N = 32768: dnum 6, three special primes) through a
+/// chain of multiplications and a rotation. Heavy in debug builds: run with
+/// `cargo test --release -p quantumacy-ckks --test homomorphic deep_presets -- --ignored --nocapture`.
+#[test]
+#[ignore = "N = 16384 and 32768 key generation takes seconds; run in release"]
+fn deep_presets_multiply_down_the_chain() {
+    for preset in [Preset::N16384Depth7, Preset::N32768Depth16] {
+        let params = Parameters::preset(preset).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(15);
+        let sk = SecretKey::generate(&params, &mut rng);
+        let rlk = sk.relinearization_key(&mut rng);
+        let gk = sk.galois_keys(&[1], false, &mut rng);
+        let (enc, eval) = (Encoder::new(&params), Evaluator::new(&params));
+        let x = uniform(&mut rng, params.slots());
+        let top = params.max_level();
+        let mut ct =
+            sk.encrypt(&enc.encode_real(&params, &x, params.scale(), top).unwrap(), &mut rng).unwrap();
+        let mut want = x.clone();
+        for _ in 0..4 {
+            ct = eval.multiply_rescale(&ct, &ct, &rlk).unwrap();
+            want.iter_mut().for_each(|v| *v *= *v);
+        }
+        let r = eval.rotate(&ct, 1, &gk).unwrap();
+        let n = want.len();
+        let rotated: Vec<f64> = (0..n).map(|k| want[(k + 1) % n]).collect();
+        let got = enc.decode_real(&params, &sk.decrypt(&r).unwrap()).unwrap();
+        let b = bits(max_err(&got, &rotated));
+        eprintln!("{preset:?}: level {} after 4 squarings + rotation, precision {b:.1} bits", r.level());
+        assert!(b > 18.0, "{preset:?}: {b}");
+    }
+}
