@@ -15,7 +15,7 @@ use rand::CryptoRng;
 
 use crate::encoding::Plaintext;
 use crate::keys::{PublicKey, SecretKey, error_poly};
-use crate::keyswitch::mod_down;
+use crate::keyswitch::mod_down_with_noise;
 use crate::{Error, Parameters};
 
 /// A CKKS ciphertext `(c_0, c_1)` in the NTT domain, with level and scale.
@@ -72,13 +72,14 @@ impl PublicKey {
         let ext = &ld.ext;
         let v = Poly::<Coeff>::from_signed(&ternary(rng, params.degree()), ext).into_ntt(ext);
         let gauss = Gaussian::new(SIGMA);
-        let mut c = [(), ()]
-            .map(|()| Poly::<Coeff>::from_signed(&gauss.sample_vec(rng, params.degree()), ext).into_ntt(ext));
-        for (ci, key) in c.iter_mut().zip([&self.b, &self.a]) {
-            ci.add_mul_assign(&v, &key.select_limbs(&ld.ext_index), ext);
-        }
         let mut buf = vec![0u64; ext.len() * params.degree()];
-        let [mut c0, c1] = c.map(|ci| mod_down(params, pt.level, ci.as_slice().to_vec(), &mut buf));
+        let [mut c0, c1] = [&self.b, &self.a].map(|key| {
+            let mut x = Poly::<Ntt>::zero(ext);
+            x.add_mul_assign(&v, &key.select_limbs(&ld.ext_index), ext);
+            // The Gaussian error enters in the coefficient domain inside ModDown (no NTT of its own).
+            let e = gauss.sample_vec(rng, params.degree());
+            mod_down_with_noise(params, pt.level, x.as_slice().to_vec(), &mut buf, Some(&e))
+        });
         c0.add_assign(&pt.poly, &ld.basis);
         Ok(Ciphertext {
             c0,

@@ -95,14 +95,34 @@ pub(crate) fn mod_down_rescale(params: &Parameters, level: usize, mut x: Vec<u64
 }
 
 /// `x ∈ R_{Q_ℓ P}` (NTT, data limbs first) ↦ `⌊x / P⌉ ∈ R_{Q_ℓ}` (NTT).
-pub(crate) fn mod_down(params: &Parameters, level: usize, mut x: Vec<u64>, buf: &mut [u64]) -> Poly<Ntt> {
+pub(crate) fn mod_down(params: &Parameters, level: usize, x: Vec<u64>, buf: &mut [u64]) -> Poly<Ntt> {
+    mod_down_with_noise(params, level, x, buf, None)
+}
+
+/// As [`mod_down`] for `x + e`, where the small polynomial `e` is given in the coefficient domain: it is added
+/// to the `P` limbs after their inverse NTT and subtracted from the converted limbs before their forward NTT,
+/// so `e` costs no transform of its own (public-key encryption modulo `Q_ℓ·P`).
+pub(crate) fn mod_down_with_noise(
+    params: &Parameters,
+    level: usize,
+    mut x: Vec<u64>,
+    buf: &mut [u64],
+    noise: Option<&[i64]>,
+) -> Poly<Ntt> {
     let ld = &params.levels[level];
     let n = params.degree();
     let ql = level + 1;
     let k = ld.ext.len() - ql;
     // Rounding: subtracting the centered representative of [x]_P makes (x − [x]_P)/P = round(x/P).
     for t in ql..ld.ext.len() {
-        ld.ext.plan(t).inverse(&mut x[t * n..(t + 1) * n]);
+        let limb = &mut x[t * n..(t + 1) * n];
+        ld.ext.plan(t).inverse(limb);
+        if let Some(e) = noise {
+            let m = ld.ext.moduli()[t];
+            for (v, &ei) in limb.iter_mut().zip(e) {
+                *v = m.add(*v, m.reduce_i64(ei));
+            }
+        }
     }
     let mut scratch = vec![0u64; k * n];
     let (data, special) = x.split_at_mut(ql * n);
@@ -110,6 +130,11 @@ pub(crate) fn mod_down(params: &Parameters, level: usize, mut x: Vec<u64>, buf: 
     ld.mod_down.convert_centered(special, conv, &mut scratch);
     for (i, m) in ld.basis.moduli().iter().enumerate() {
         let cl = &mut conv[i * n..(i + 1) * n];
+        if let Some(e) = noise {
+            for (v, &ei) in cl.iter_mut().zip(e) {
+                *v = m.sub(*v, m.reduce_i64(ei));
+            }
+        }
         ld.basis.plan(i).forward(cl);
         let (w, ws) = ld.p_inv[i];
         for (a, &b) in data[i * n..(i + 1) * n].iter_mut().zip(cl.iter()) {
@@ -146,4 +171,30 @@ pub(crate) fn rescale_poly(params: &Parameters, level: usize, a: &mut Poly<Ntt>)
         }
     }
     a.truncate(level);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Parameters, Preset};
+    use quantumacy_math::Coeff;
+    use quantumacy_math::sample::{Gaussian, uniform_poly};
+    use rand::SeedableRng;
+
+    #[test]
+    fn noise_inside_mod_down_equals_noise_added_before() {
+        let params = Parameters::preset(Preset::InsecureTestN4096).unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(41);
+        for level in [0, 2, 3] {
+            let ext = &params.levels[level].ext;
+            let x = uniform_poly(&mut rng, ext);
+            let e = Gaussian::new(3.2).sample_vec(&mut rng, params.degree());
+            let mut with_e = x.clone();
+            with_e.add_assign(&Poly::<Coeff>::from_signed(&e, ext).into_ntt(ext), ext);
+            let mut buf = vec![0u64; ext.len() * params.degree()];
+            let want = mod_down(&params, level, with_e.as_slice().to_vec(), &mut buf);
+            let got = mod_down_with_noise(&params, level, x.as_slice().to_vec(), &mut buf, Some(&e));
+            assert_eq!(got, want, "level {level}");
+        }
+    }
 }
