@@ -1,0 +1,200 @@
+//! Hybrid key switching and rescaling on RNS polynomials.
+//!
+//! Key switching of `c ∈ R_{Q_ℓ}` (Han–Ki, CT-RSA 2020, §3; Kim–Papadimitriou–Polyakov, CT-RSA 2022, §2):
+//! 1. ModUp: for each digit `j`, the limbs of `c` on the digit's primes `Q_j` are base-converted to every other
+//!    prime of `Q_ℓ ∪ P` (the result is `[c]_{Q_j} + u·Q_j`; the `u·Q_j` term vanishes against the key's gadget
+//!    factor, which is `0 mod Q_j·P`-multiples).
+//! 2. Inner product with the key over `Q_ℓ ∪ P`, in the NTT domain.
+//! 3. ModDown: `(x − Conv_{P→Q_ℓ}([x]_P))·P^{-1} mod Q_ℓ` (Cheon–Han–Kim–Kim–Song, SAC 2018, Alg. 2 `ModDown`).
+//!
+//! Rescale divides by the last prime with rounding (CHKKS 2018, §3.3 `RS`): `(a − [a + ⌊q_ℓ/2⌋]_{q_ℓ} + ⌊q_ℓ/2⌋)
+//! · q_ℓ^{-1}` on each remaining limb.
+
+use quantumacy_math::{Ntt, Poly};
+
+use crate::Parameters;
+use crate::keys::KeySwitchKey;
+
+/// Returns `(u_0, u_1)` over `Q_ℓ` (NTT domain) with `u_0 + u_1·s ≈ c·s'`, for the key switching `s'` to `s`.
+pub(crate) fn key_switch(
+    params: &Parameters,
+    level: usize,
+    c: &Poly<Ntt>,
+    key: &KeySwitchKey,
+) -> [Poly<Ntt>; 2] {
+    let mut buf = vec![0u64; params.levels[level].ext.len() * params.degree()];
+    key_switch_ext(params, level, c, key).map(|a| mod_down(params, level, a, &mut buf))
+}
+
+/// Steps 1–2 of key switching: `P·(u_0, u_1)` over `Q_ℓ ∪ P` (NTT, data limbs first), before ModDown.
+pub(crate) fn key_switch_ext(
+    params: &Parameters,
+    level: usize,
+    c: &Poly<Ntt>,
+    key: &KeySwitchKey,
+) -> [Vec<u64>; 2] {
+    let ld = &params.levels[level];
+    let n = params.degree();
+    let ext_len = ld.ext.len();
+    let c_coeff = c.clone().into_coeff(&ld.basis);
+    let mut acc = [vec![0u64; ext_len * n], vec![0u64; ext_len * n]];
+    let mut d = vec![0u64; ext_len * n];
+    let max_group = ld.digits.iter().map(|g| g.group.len()).max().unwrap_or(0);
+    let mut input = vec![0u64; max_group * n];
+    let mut converted = vec![0u64; ext_len * n];
+    let mut scratch = vec![0u64; max_group * n];
+    for (digit, (kb, ka)) in ld.digits.iter().zip(&key.digits) {
+        let g = digit.group.len();
+        for (r, &t) in digit.group.iter().enumerate() {
+            input[r * n..(r + 1) * n].copy_from_slice(c_coeff.limb(t));
+            d[t * n..(t + 1) * n].copy_from_slice(c.limb(t));
+        }
+        let rest = digit.rest.len();
+        digit.conv.convert(&input[..g * n], &mut converted[..rest * n], &mut scratch[..g * n]);
+        for (r, &t) in digit.rest.iter().enumerate() {
+            let limb = &mut d[t * n..(t + 1) * n];
+            limb.copy_from_slice(&converted[r * n..(r + 1) * n]);
+            ld.ext.plan(t).forward(limb);
+        }
+        for t in 0..ext_len {
+            let plan = ld.ext.plan(t);
+            let full_t = ld.ext_index[t];
+            let dl = &d[t * n..(t + 1) * n];
+            for (acc, key) in acc.iter_mut().zip([kb, ka]) {
+                plan.mul_accumulate(&mut acc[t * n..(t + 1) * n], dl, key.limb(full_t));
+            }
+        }
+    }
+    acc
+}
+
+/// `x ∈ R_{Q_ℓ P}` (NTT, data limbs first) ↦ `⌊x / (P·q_ℓ)⌉ ∈ R_{Q_{ℓ−1}}` (NTT): ModDown and rescale in one
+/// conversion. Requires `ℓ ≥ 1`.
+pub(crate) fn mod_down_rescale(params: &Parameters, level: usize, mut x: Vec<u64>) -> Poly<Ntt> {
+    let ld = &params.levels[level];
+    let Some(dr) = &ld.down_rescale else { unreachable!("callers check level ≥ 1") };
+    let n = params.degree();
+    for t in level..ld.ext.len() {
+        ld.ext.plan(t).inverse(&mut x[t * n..(t + 1) * n]);
+    }
+    let (kept, dropped) = x.split_at_mut(level * n);
+    let mut conv = vec![0u64; level * n];
+    let mut scratch = vec![0u64; dropped.len()];
+    dr.conv.convert_centered(dropped, &mut conv, &mut scratch);
+    for (i, m) in ld.basis.moduli()[..level].iter().enumerate() {
+        let cl = &mut conv[i * n..(i + 1) * n];
+        ld.basis.plan(i).forward(cl);
+        let (w, ws) = dr.inv[i];
+        for (a, &b) in kept[i * n..(i + 1) * n].iter_mut().zip(cl.iter()) {
+            *a = m.mul_shoup(m.sub(*a, b), w, ws);
+        }
+    }
+    x.truncate(level * n);
+    Poly::from_residues(x, &params.levels[level - 1].basis)
+        .unwrap_or_else(|_| unreachable!("mod-down keeps residues reduced"))
+}
+
+/// `x ∈ R_{Q_ℓ P}` (NTT, data limbs first) ↦ `⌊x / P⌉ ∈ R_{Q_ℓ}` (NTT).
+pub(crate) fn mod_down(params: &Parameters, level: usize, x: Vec<u64>, buf: &mut [u64]) -> Poly<Ntt> {
+    mod_down_with_noise(params, level, x, buf, None)
+}
+
+/// As [`mod_down`] for `x + e`, where the small polynomial `e` is given in the coefficient domain: it is added
+/// to the `P` limbs after their inverse NTT and subtracted from the converted limbs before their forward NTT,
+/// so `e` costs no transform of its own (public-key encryption modulo `Q_ℓ·P`).
+pub(crate) fn mod_down_with_noise(
+    params: &Parameters,
+    level: usize,
+    mut x: Vec<u64>,
+    buf: &mut [u64],
+    noise: Option<&[i64]>,
+) -> Poly<Ntt> {
+    let ld = &params.levels[level];
+    let n = params.degree();
+    let ql = level + 1;
+    let k = ld.ext.len() - ql;
+    // Rounding: subtracting the centered representative of [x]_P makes (x − [x]_P)/P = round(x/P).
+    for t in ql..ld.ext.len() {
+        let limb = &mut x[t * n..(t + 1) * n];
+        ld.ext.plan(t).inverse(limb);
+        if let Some(e) = noise {
+            let m = ld.ext.moduli()[t];
+            for (v, &ei) in limb.iter_mut().zip(e) {
+                *v = m.add(*v, m.reduce_i64(ei));
+            }
+        }
+    }
+    let mut scratch = vec![0u64; k * n];
+    let (data, special) = x.split_at_mut(ql * n);
+    let conv = &mut buf[..ql * n];
+    ld.mod_down.convert_centered(special, conv, &mut scratch);
+    for (i, m) in ld.basis.moduli().iter().enumerate() {
+        let cl = &mut conv[i * n..(i + 1) * n];
+        if let Some(e) = noise {
+            for (v, &ei) in cl.iter_mut().zip(e) {
+                *v = m.sub(*v, m.reduce_i64(ei));
+            }
+        }
+        ld.basis.plan(i).forward(cl);
+        let (w, ws) = ld.p_inv[i];
+        for (a, &b) in data[i * n..(i + 1) * n].iter_mut().zip(cl.iter()) {
+            *a = m.mul_shoup(m.sub(*a, b), w, ws);
+        }
+    }
+    x.truncate(ql * n);
+    // Residues are reduced by construction.
+    Poly::from_residues(x, &ld.basis).unwrap_or_else(|_| unreachable!("mod-down keeps residues reduced"))
+}
+
+/// Divides `a ∈ R_{Q_ℓ}` (NTT) by `q_ℓ` with rounding, leaving `a ∈ R_{Q_{ℓ−1}}`. Requires `ℓ ≥ 1`.
+pub(crate) fn rescale_poly(params: &Parameters, level: usize, a: &mut Poly<Ntt>) {
+    let ld = &params.levels[level];
+    let n = params.degree();
+    let q_last = ld.basis.moduli()[level];
+    let mut last = a.limb(level).to_vec();
+    ld.basis.plan(level).inverse(&mut last);
+    let half = q_last.value() / 2;
+    for x in &mut last {
+        *x = q_last.add(*x, half);
+    }
+    let mut tmp = vec![0u64; n];
+    for i in 0..level {
+        let m = ld.basis.moduli()[i];
+        let half_i = m.reduce(half);
+        for (t, &x) in tmp.iter_mut().zip(&last) {
+            *t = m.sub(m.reduce(x), half_i);
+        }
+        ld.basis.plan(i).forward(&mut tmp);
+        let (w, ws) = ld.rescale_inv[i];
+        for (y, &t) in a.limb_mut(i).iter_mut().zip(&tmp) {
+            *y = m.mul_shoup(m.sub(*y, t), w, ws);
+        }
+    }
+    a.truncate(level);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Parameters, Preset};
+    use quantumacy_math::Coeff;
+    use quantumacy_math::sample::{Gaussian, uniform_poly};
+    use rand::SeedableRng;
+
+    #[test]
+    fn noise_inside_mod_down_equals_noise_added_before() {
+        let params = Parameters::preset(Preset::InsecureTestN4096).unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(41);
+        for level in [0, 2, 3] {
+            let ext = &params.levels[level].ext;
+            let x = uniform_poly(&mut rng, ext);
+            let e = Gaussian::new(3.2).sample_vec(&mut rng, params.degree());
+            let mut with_e = x.clone();
+            with_e.add_assign(&Poly::<Coeff>::from_signed(&e, ext).into_ntt(ext), ext);
+            let mut buf = vec![0u64; ext.len() * params.degree()];
+            let want = mod_down(&params, level, with_e.as_slice().to_vec(), &mut buf);
+            let got = mod_down_with_noise(&params, level, x.as_slice().to_vec(), &mut buf, Some(&e));
+            assert_eq!(got, want, "level {level}");
+        }
+    }
+}

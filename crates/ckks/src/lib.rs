@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod ciphertext;
+mod encoding;
+mod error;
+mod eval;
+mod keys;
+mod keyswitch;
+pub mod lr;
+mod params;
+mod polyeval;
+
+pub use ciphertext::{Ciphertext, round_for_release};
+pub use encoding::{Complex, Encoder, Plaintext};
+pub use error::Error;
+pub use eval::{Evaluator, SCALE_TOLERANCE};
+pub use keys::{GaloisKeys, KeySwitchKey, PublicKey, RelinearizationKey, SecretKey};
+pub use params::{HE_STANDARD_128, Parameters, ParametersBuilder, Preset, Security};
+pub use polyeval::MAX_DEGREE;

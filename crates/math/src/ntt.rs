@@ -1,0 +1,212 @@
+//! Negacyclic NTT over `Z_p[X]/(X^N + 1)`: an adapter over `tfhe-ntt`'s `prime64::Plan` and a naive reference.
+//!
+//! The forward transform evaluates `a(X)` at the `N` primitive `2N`-th roots of unity `ψ^{odd}`; `tfhe-ntt`
+//! returns them in bit-reversed order. The adapter records, for every output slot `i`, the exponent `e_i`
+//! (odd, relative to the root in slot 0) so that Galois automorphisms `X ↦ X^g` become index permutations in
+//! the NTT domain (slot `i` of `σ_g(a)` is slot `j` of `a` with `e_j = g·e_i mod 2N`).
+//!
+//! The inverse includes the `1/N` normalisation, so `inverse(forward(a)) = a`.
+//! `concrete-ntt` exposes the same `prime64::Plan` API but only AVX2 on stable Rust; it is not wired in yet.
+
+use crate::{Error, Modulus};
+use tfhe_ntt::prime64::Plan;
+
+/// A cached negacyclic NTT for one prime and one ring degree.
+#[derive(Clone, Debug)]
+pub struct NttPlan {
+    plan: Plan,
+    modulus: Modulus,
+    degree: usize,
+    /// `e_i`: slot `i` holds the evaluation at `ω^{e_i}`, `ω` the root evaluated in slot 0.
+    exponents: Vec<u32>,
+    /// Inverse of `exponents` on odd values: `slot_of[e / 2] = i`.
+    slot_of: Vec<u32>,
+}
+
+impl NttPlan {
+    /// Builds the plan.
+    ///
+    /// # Errors
+    /// [`Error::InvalidDegree`] unless `degree` is a power of two in `[16, 2^17]`; [`Error::NoNtt`] when the
+    /// modulus is not a prime `≡ 1 (mod 2N)` that `tfhe-ntt` accepts.
+    pub fn new(degree: usize, modulus: Modulus) -> Result<Self, Error> {
+        if !degree.is_power_of_two() || !(16..=1 << 17).contains(&degree) {
+            return Err(Error::InvalidDegree { degree });
+        }
+        let no_ntt = Error::NoNtt { modulus: modulus.value(), degree };
+        if !crate::prime::is_prime(modulus.value()) || modulus.value() % (2 * degree as u64) != 1 {
+            return Err(no_ntt);
+        }
+        let plan = Plan::try_new(degree, modulus.value()).ok_or(no_ntt.clone())?;
+        // Locate each slot's root as a power of the root in slot 0: transform the monomial X.
+        let mut x = vec![0u64; degree];
+        x[1] = 1;
+        plan.fwd(&mut x);
+        let omega = x[0];
+        let two_n = 2 * degree;
+        let mut exponent_of = std::collections::HashMap::with_capacity(degree);
+        let mut power = omega;
+        for e in (1..two_n).step_by(2) {
+            exponent_of.insert(power, e as u32);
+            power = modulus.mul(power, modulus.mul(omega, omega));
+        }
+        let mut exponents = Vec::with_capacity(degree);
+        let mut slot_of = vec![0u32; degree];
+        for (i, root) in x.iter().enumerate() {
+            let e = *exponent_of.get(root).ok_or(no_ntt.clone())?;
+            exponents.push(e);
+            slot_of[(e / 2) as usize] = i as u32;
+        }
+        Ok(Self { plan, modulus, degree, exponents, slot_of })
+    }
+
+    /// The prime.
+    pub const fn modulus(&self) -> &Modulus {
+        &self.modulus
+    }
+
+    /// The ring degree `N`.
+    pub const fn degree(&self) -> usize {
+        self.degree
+    }
+
+    /// Forward transform in place: coefficients in, evaluations (bit-reversed order) out.
+    ///
+    /// # Panics
+    /// If `buf.len() != N` (a bug in the caller).
+    pub fn forward(&self, buf: &mut [u64]) {
+        self.plan.fwd(buf);
+    }
+
+    /// Inverse transform in place, normalised by `1/N`.
+    ///
+    /// # Panics
+    /// If `buf.len() != N` (a bug in the caller).
+    pub fn inverse(&self, buf: &mut [u64]) {
+        self.plan.inv(buf);
+        self.plan.normalize(buf);
+    }
+
+    /// `acc[i] += a[i]·b[i] mod p` on reduced inputs (SIMD in `tfhe-ntt` for `p < 2^62`): the pointwise
+    /// multiply-accumulate of the NTT domain.
+    ///
+    /// # Panics
+    /// If the slices differ in length from `N`.
+    pub fn mul_accumulate(&self, acc: &mut [u64], a: &[u64], b: &[u64]) {
+        assert!(acc.len() == self.degree && a.len() == self.degree && b.len() == self.degree);
+        self.plan.mul_accumulate(acc, a, b);
+    }
+
+    /// Slot permutation of the automorphism `X ↦ X^g` (`g` odd) in this plan's NTT order:
+    /// `σ_g(a)[i] = a[perm[i]]`.
+    ///
+    /// # Panics
+    /// If `g` is even (a bug in the caller: Galois elements are odd).
+    pub fn galois_permutation(&self, g: usize) -> Vec<u32> {
+        assert!(g % 2 == 1, "Galois elements are odd");
+        let two_n = 2 * self.degree;
+        self.exponents.iter().map(|&e| self.slot_of[(e as usize * g % two_n) / 2]).collect()
+    }
+}
+
+/// Negacyclic product `a·b mod (X^N + 1, p)` by schoolbook multiplication, the `O(N²)` test oracle.
+///
+/// # Panics
+/// If `a` and `b` differ in length.
+pub fn naive_negacyclic_mul(a: &[u64], b: &[u64], modulus: &Modulus) -> Vec<u64> {
+    assert_eq!(a.len(), b.len());
+    let n = a.len();
+    let mut out = vec![0u64; n];
+    for (i, &ai) in a.iter().enumerate() {
+        for (j, &bj) in b.iter().enumerate() {
+            let prod = modulus.mul(ai, bj);
+            let k = i + j;
+            if k < n {
+                out[k] = modulus.add(out[k], prod);
+            } else {
+                out[k - n] = modulus.sub(out[k - n], prod);
+            }
+        }
+    }
+    out
+}
+
+/// Naive automorphism `a(X) ↦ a(X^g) mod (X^N + 1)` in the coefficient domain (`g` odd).
+pub fn naive_automorphism(a: &[u64], g: usize, modulus: &Modulus) -> Vec<u64> {
+    let n = a.len();
+    let mut out = vec![0u64; n];
+    for (i, &ai) in a.iter().enumerate() {
+        let k = i * g % (2 * n);
+        if k < n {
+            out[k] = ai;
+        } else {
+            out[k - n] = modulus.neg(ai);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prime::ntt_primes;
+    use proptest::prelude::*;
+
+    fn random_poly(seed: u64, n: usize, p: u64) -> Vec<u64> {
+        let mut s = seed | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s % p
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn ntt_product_equals_naive(log_n in 4u32..9, bits in prop::sample::select(vec![30u32, 40, 49, 55, 60]),
+                                    which in 0usize..3, seed: u64) {
+            let n = 1usize << log_n;
+            let m = ntt_primes(bits, n, 3, &[]).unwrap()[which];
+            let plan = NttPlan::new(n, m).unwrap();
+            let a = random_poly(seed, n, m.value());
+            let b = random_poly(seed.wrapping_add(7), n, m.value());
+            let want = naive_negacyclic_mul(&a, &b, &m);
+            let (mut fa, mut fb) = (a.clone(), b.clone());
+            plan.forward(&mut fa);
+            plan.forward(&mut fb);
+            let mut prod: Vec<u64> = fa.iter().zip(&fb).map(|(&x, &y)| m.mul(x, y)).collect();
+            plan.inverse(&mut prod);
+            prop_assert_eq!(prod, want);
+            plan.inverse(&mut fa);
+            prop_assert_eq!(fa, a);
+        }
+
+        #[test]
+        fn galois_permutation_matches_coefficient_automorphism(log_n in 4u32..9, g_half in 0usize..256, seed: u64) {
+            let n = 1usize << log_n;
+            let g = (2 * g_half + 1) % (2 * n);
+            let m = ntt_primes(40, n, 1, &[]).unwrap()[0];
+            let plan = NttPlan::new(n, m).unwrap();
+            let a = random_poly(seed, n, m.value());
+            let mut want = naive_automorphism(&a, g, &m);
+            plan.forward(&mut want);
+            let mut fa = a.clone();
+            plan.forward(&mut fa);
+            let perm = plan.galois_permutation(g);
+            let got: Vec<u64> = perm.iter().map(|&j| fa[j as usize]).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_inputs() {
+        let m = Modulus::new(97).unwrap();
+        assert!(NttPlan::new(16, m).is_ok());
+        assert!(matches!(NttPlan::new(64, m), Err(Error::NoNtt { .. })));
+        assert!(matches!(NttPlan::new(12, m), Err(Error::InvalidDegree { .. })));
+    }
+}
