@@ -111,6 +111,8 @@ struct Search {
     lo: usize,
     hi: usize,
     alice: bool,
+    /// Its left-half parity was asked in the last message.
+    pending: bool,
 }
 
 impl Search {
@@ -271,7 +273,7 @@ impl BobCascade {
     fn outstanding(&self) -> usize {
         match self.waiting {
             Waiting::Top(p) => self.top_queries(p).len(),
-            Waiting::Halves => self.searches.len(),
+            Waiting::Halves => self.searches.iter().filter(|s| s.pending).count(),
             _ => 0,
         }
     }
@@ -333,7 +335,8 @@ impl BobCascade {
 
     fn absorb_halves(&mut self, parities: &BitVec) {
         let reuse = self.schedule.reuse_subblocks;
-        for (i, s) in self.searches.iter_mut().enumerate() {
+        for (i, s) in self.searches.iter_mut().filter(|s| s.pending).enumerate() {
+            s.pending = false;
             let a = parities.get(i) == Some(true);
             let mid = s.mid();
             let pass = &mut self.passes[s.pass];
@@ -349,7 +352,7 @@ impl BobCascade {
         let pass = &mut self.passes[p];
         let (lo, hi) = pass.bounds(b);
         pass.searching[b] = true;
-        self.searches.push(Search { pass: p, block: b, lo, hi, alice: pass.alice_top[b] });
+        self.searches.push(Search { pass: p, block: b, lo, hi, alice: pass.alice_top[b], pending: false });
     }
 
     /// Runs every search as far as known parities allow, corrects, cascades; then asks for what is missing,
@@ -359,7 +362,17 @@ impl BobCascade {
             self.settle();
             if !self.searches.is_empty() {
                 self.waiting = Waiting::Halves;
-                let queries = self.searches.iter().map(|s| query(s.pass, s.lo, s.mid())).collect();
+                // Smallest intervals first (cascade-effect ordering): a search whose interval is more than
+                // `defer` times the smallest waits, since the small ones often correct its error for free.
+                let smallest = self.searches.iter().map(|s| s.hi - s.lo).min().unwrap_or(0);
+                let limit = smallest.saturating_mul(self.schedule.defer_factor);
+                let mut queries = Vec::new();
+                for s in &mut self.searches {
+                    if s.hi - s.lo <= limit {
+                        s.pending = true;
+                        queries.push(query(s.pass, s.lo, s.mid()));
+                    }
+                }
                 return BobMessage::Query { step: self.step, queries };
             }
             let p = self.passes.len();

@@ -159,9 +159,8 @@ fn original_matches_published_efficiency() {
 }
 
 /// `best` below f = 1.08 at every Q, with no failed frame in 100 per point (the ≥ 1000-frame FER figure is
-/// measured with the CLI in release; see the crate README).
+/// measured in release: `quantumacy qkd reconcile --variant best --runs 2000 --qber Q --json`).
 #[test]
-#[ignore = "best is at f = 1.09 at Q = 1 %: schedule being tuned"]
 fn best_is_below_1_08() {
     for q in [0.01, 0.02, 0.03, 0.05, 0.08] {
         let (f, _, failed) = stats(10_000, q, Variant::Best, 100, 12);
