@@ -88,7 +88,7 @@ impl AliceCascade {
     ///
     /// # Errors
     /// [`Error::Protocol`] for a message out of order (wrong step, a second `Open`, anything after `Finish`),
-    /// session parameters that do not match the key, or a malformed request (pass ≥ 64, empty or
+    /// session parameters that do not match the key, or a malformed request (pass ≥ 128, empty or
     /// out-of-range interval). The session must then be abandoned.
     pub fn respond(&mut self, msg: &BobMessage) -> Result<AliceMessage> {
         let reject = |detail: String| Err(Error::Protocol { detail });

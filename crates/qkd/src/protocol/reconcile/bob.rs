@@ -465,7 +465,7 @@ fn descend(s: &mut Search, a: bool, bob: &Fenwick) {
 }
 
 fn query(pass: usize, lo: usize, hi: usize) -> ParityQuery {
-    // Passes < MAX_PASSES = 64 and frames ≤ u32::MAX bits (checked in `BobCascade::new`).
+    // Passes < MAX_PASSES = 128 and frames ≤ u32::MAX bits (checked in `BobCascade::new`).
     #[expect(clippy::cast_possible_truncation, reason = "bounded, see above")]
     ParityQuery { pass: pass as u16, start: lo as u32, end: hi as u32 }
 }

@@ -43,7 +43,7 @@
 //! 4. cascade-effect ordering: a search waits while its interval is more than [`BEST_DEFER_FACTOR`] times
 //!    the smallest one in progress — after a correction the small blocks of early passes usually find the
 //!    partner error, which makes the large blocks of later passes even again before they ask anything;
-//! 5. the ⌈n/2⌉ passes continue until [`BEST_CLEAN_ROUNDS`] consecutive ones show no odd block (at most 64
+//! 5. the ⌈n/2⌉ passes continue until [`BEST_CLEAN_ROUNDS`] consecutive ones show no odd block (at most 128
 //!    passes), as BICONF does with [`BICONF_CLEAN_ROUNDS`].
 //!
 //! For every variant pass 1 is unshuffled and later shuffles are deterministic functions of the public seed

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Largest pass index a session may use (Alice rejects queries beyond it).
-pub(crate) const MAX_PASSES: usize = 64;
+pub(crate) const MAX_PASSES: usize = 128;
 
 /// A Cascade variant of Martinez-Mateo et al., QIC 15, 453 (2015), arXiv:1407.3257 (block sizes in
 /// `../shared/science/qkd.md` §3), with Q the error-rate estimate and n the frame length.
@@ -35,7 +35,7 @@ pub const BICONF_CLEAN_ROUNDS: u32 = 10;
 pub const BEST_DEFER_FACTOR: usize = 32;
 
 /// Consecutive clean ⌈n/2⌉ passes after which [`Variant::Best`] stops.
-pub const BEST_CLEAN_ROUNDS: u32 = 12;
+pub const BEST_CLEAN_ROUNDS: u32 = 16;
 
 impl Variant {
     /// Every variant, in the order of the paper's table.

@@ -107,7 +107,7 @@ fn tampered_and_out_of_order_messages_are_rejected() {
     assert!(bob.start().is_err());
     let reply = alice.respond(&open).unwrap();
     assert!(alice.respond(&open).is_err());
-    for bad in [q(0, 5, 5), q(0, 0, 2_001), q(64, 0, 1)] {
+    for bad in [q(0, 5, 5), q(0, 0, 2_001), q(128, 0, 1)] {
         assert!(alice.respond(&BobMessage::Query { step: 1, queries: vec![bad] }).is_err());
     }
     assert!(alice.respond(&BobMessage::Query { step: 7, queries: vec![q(0, 0, 1)] }).is_err());
