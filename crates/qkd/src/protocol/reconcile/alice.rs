@@ -11,7 +11,7 @@ use crate::{BitVec, Error, Result};
 /// Alice's Cascade state machine: holds only her key; answers [`BobMessage`]s in order.
 ///
 /// Each pass's shuffle is rebuilt from the session seed on first use, with the prefix parities
-/// P[j] = ⊕_{i<j} a[perm[i]] packed in words, so every range parity is P[end] ⊕ P[start] in O(1).
+/// `P[j] = ⊕_{i<j} a[perm[i]]` packed in words, so every range parity is `P[end] ⊕ P[start]`, O(1).
 pub struct AliceCascade {
     key: BitVec,
     hash_key: [u8; 16],
