@@ -247,7 +247,7 @@ impl BobCascade {
                     Waiting::Top(p) => self.absorb_top(p, parities),
                     _ => self.absorb_halves(parities),
                 }
-                Ok(BobStep::Send(self.next_message()))
+                Ok(BobStep::Send(self.next_message()?))
             }
             (Waiting::Verify, AliceMessage::Verify { step, hash_key, tag }) if *step == expected_step => {
                 self.step += 1;
@@ -357,9 +357,9 @@ impl BobCascade {
 
     /// Runs every search as far as known parities allow, corrects, cascades; then asks for what is missing,
     /// starts the next pass, or asks for the verification hash.
-    fn next_message(&mut self) -> BobMessage {
+    fn next_message(&mut self) -> Result<BobMessage> {
         loop {
-            self.settle();
+            self.settle()?;
             if !self.searches.is_empty() {
                 self.waiting = Waiting::Halves;
                 // Smallest intervals first (cascade-effect ordering): a search whose interval is more than
@@ -373,17 +373,17 @@ impl BobCascade {
                         queries.push(query(s.pass, s.lo, s.mid()));
                     }
                 }
-                return BobMessage::Query { step: self.step, queries };
+                return Ok(BobMessage::Query { step: self.step, queries });
             }
             let p = self.passes.len();
             let stop = self.schedule.stop_after_clean.is_some_and(|c| self.clean_tail_passes >= c);
             if stop || self.schedule.block_size(p).is_none() {
                 self.waiting = Waiting::Verify;
-                return BobMessage::Finish { step: self.step };
+                return Ok(BobMessage::Finish { step: self.step });
             }
             let queries = self.begin_pass();
             if !queries.is_empty() {
-                return BobMessage::Query { step: self.step, queries };
+                return Ok(BobMessage::Query { step: self.step, queries });
             }
             // A pass whose only block parity is inferred needs no message.
             self.absorb_top(p, &BitVec::new());
@@ -392,7 +392,7 @@ impl BobCascade {
 
     /// Advances searches without asking: drops those no longer odd, descends through known sub-block
     /// parities, flips the bit a search isolates and restarts Binary on the blocks that flip made odd.
-    fn settle(&mut self) {
+    fn settle(&mut self) -> Result<()> {
         loop {
             let mut changed = false;
             let mut i = 0;
@@ -415,6 +415,11 @@ impl BobCascade {
                     let x = pass.perm[s.lo] as usize;
                     self.remove_search(i);
                     self.flip(x);
+                    // Honest answers make every flip a correction, so at most n of them; more means
+                    // inconsistent parities (which could otherwise cycle here forever).
+                    if self.errors_corrected > self.key.len() as u64 {
+                        return Err(Error::Protocol { detail: "inconsistent parities".into() });
+                    }
                     changed = true;
                     continue;
                 }
@@ -428,7 +433,7 @@ impl BobCascade {
                 }
             }
             if !changed {
-                return;
+                return Ok(());
             }
         }
     }

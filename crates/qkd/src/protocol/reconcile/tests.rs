@@ -186,3 +186,46 @@ proptest! {
         }
     }
 }
+
+/// A lying Alice (random parities) never hangs Bob or panics: the session ends in an error or an unverified
+/// frame.
+#[test]
+fn random_answers_end_in_error_or_failed_verification() {
+    use rand::Rng;
+    for v in Variant::ALL {
+        let (_, b) = frame_pair(2_000, 60, 8).unwrap();
+        let mut bob = BobCascade::new(b, 0.03, v, 5).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let mut msg = bob.start().unwrap();
+        let mut outcome = None;
+        for _ in 0..100_000 {
+            let reply = match &msg {
+                BobMessage::Open { queries, .. } | BobMessage::Query { queries, .. } => {
+                    let step = match &msg {
+                        BobMessage::Query { step, .. } => *step,
+                        _ => 0,
+                    };
+                    AliceMessage::Parities {
+                        step,
+                        parities: queries.iter().map(|_| rng.next_u32() & 1 == 1).collect(),
+                    }
+                }
+                BobMessage::Finish { step } => {
+                    AliceMessage::Verify { step: *step, hash_key: [1; 16], tag: [2; 16] }
+                }
+            };
+            match bob.receive(&reply) {
+                Ok(BobStep::Send(m)) => msg = m,
+                Ok(BobStep::Done(o)) => {
+                    outcome = Some(o.verified);
+                    break;
+                }
+                Err(_) => {
+                    outcome = Some(false);
+                    break;
+                }
+            }
+        }
+        assert_eq!(outcome, Some(false), "{v:?}");
+    }
+}
