@@ -1,6 +1,8 @@
 //! Criterion benches of the QKD link simulator: `qkd/simulate/<distance>` sends 10⁸ pulses (GYS, vacuum+weak
 //! decoys) and reports pulses per second; `qkd/toeplitz/<n>` hashes n bits to n/2 (seed preparation included),
-//! with variants for a prepared seed, the NTT backend and the modified Toeplitz hash.
+//! with variants for a prepared seed, the NTT backend and the modified Toeplitz hash;
+//! `qkd/cascade/<variant>/<n>/<qber>` reconciles one n-bit frame with round(Q·n) errors (both parties, one
+//! thread, verification hash included; frame prepared).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use quantumacy_qkd::sim::{Engine, LinkConfig, simulate};
@@ -62,5 +64,26 @@ fn toeplitz_bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, simulate_bench, toeplitz_bench);
+fn cascade_bench(c: &mut Criterion) {
+    use quantumacy_qkd::protocol::reconcile::{ReconcileConfig, Variant, frame_pair, reconcile_with};
+    let mut group = c.benchmark_group("qkd/cascade");
+    group.sample_size(20);
+    let n = 10_000usize;
+    let config = ReconcileConfig { frame_bits: n, ..ReconcileConfig::default() };
+    for (variant, q) in
+        [(Variant::Original, 0.03), (Variant::Best, 0.03), (Variant::Original, 0.01), (Variant::Best, 0.01)]
+    {
+        #[expect(clippy::unwrap_used, reason = "valid constant sizes")]
+        let (alice, bob) = frame_pair(n, (q * n as f64).round() as usize, 1).unwrap();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(
+            BenchmarkId::new(variant.name(), format!("{n}/{q}")),
+            &(alice, bob),
+            |b, (alice, bob)| b.iter(|| reconcile_with(alice, bob, q, variant, 7, &config)),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, simulate_bench, toeplitz_bench, cascade_bench);
 criterion_main!(benches);

@@ -11,7 +11,7 @@ use crate::{BitVec, Error, Result};
 /// Alice's Cascade state machine: holds only her key; answers [`BobMessage`]s in order.
 ///
 /// Each pass's shuffle is rebuilt from the session seed on first use, with the prefix parities
-/// P[j] = ⊕_{i<j} a[perm[i]] packed in words, so every range parity is P[end] ⊕ P[start] in O(1).
+/// `P[j] = ⊕_{i<j} a[perm[i]]` packed in words, so every range parity is `P[end] ⊕ P[start]`, O(1).
 pub struct AliceCascade {
     key: BitVec,
     hash_key: [u8; 16],
@@ -88,7 +88,7 @@ impl AliceCascade {
     ///
     /// # Errors
     /// [`Error::Protocol`] for a message out of order (wrong step, a second `Open`, anything after `Finish`),
-    /// session parameters that do not match the key, or a malformed request (pass ≥ 64, empty or
+    /// session parameters that do not match the key, or a malformed request (pass ≥ 128, empty or
     /// out-of-range interval). The session must then be abandoned.
     pub fn respond(&mut self, msg: &BobMessage) -> Result<AliceMessage> {
         let reject = |detail: String| Err(Error::Protocol { detail });

@@ -111,6 +111,8 @@ struct Search {
     lo: usize,
     hi: usize,
     alice: bool,
+    /// Its left-half parity was asked in the last message.
+    pending: bool,
 }
 
 impl Search {
@@ -148,9 +150,6 @@ pub struct BobCascade {
     clean_tail_passes: u32,
     parity_bits: u64,
     errors_corrected: u64,
-    /// Set when Alice's answers cannot all come from one key (more flips than bits): only tampered messages
-    /// do that, and without this guard the cascade effect could flip bits back and forth forever.
-    inconsistent: bool,
 }
 
 impl std::fmt::Debug for BobCascade {
@@ -201,7 +200,6 @@ impl BobCascade {
             clean_tail_passes: 0,
             parity_bits: 0,
             errors_corrected: 0,
-            inconsistent: false,
         })
     }
 
@@ -249,15 +247,7 @@ impl BobCascade {
                     Waiting::Top(p) => self.absorb_top(p, parities),
                     _ => self.absorb_halves(parities),
                 }
-                let next = self.next_message();
-                if self.inconsistent {
-                    self.waiting = Waiting::Done;
-                    return Err(Error::Protocol {
-                        detail: "Alice's parities are inconsistent with any one key (altered in transit?)"
-                            .into(),
-                    });
-                }
-                Ok(BobStep::Send(next))
+                Ok(BobStep::Send(self.next_message()?))
             }
             (Waiting::Verify, AliceMessage::Verify { step, hash_key, tag }) if *step == expected_step => {
                 self.step += 1;
@@ -283,7 +273,7 @@ impl BobCascade {
     fn outstanding(&self) -> usize {
         match self.waiting {
             Waiting::Top(p) => self.top_queries(p).len(),
-            Waiting::Halves => self.searches.len(),
+            Waiting::Halves => self.searches.iter().filter(|s| s.pending).count(),
             _ => 0,
         }
     }
@@ -345,7 +335,8 @@ impl BobCascade {
 
     fn absorb_halves(&mut self, parities: &BitVec) {
         let reuse = self.schedule.reuse_subblocks;
-        for (i, s) in self.searches.iter_mut().enumerate() {
+        for (i, s) in self.searches.iter_mut().filter(|s| s.pending).enumerate() {
+            s.pending = false;
             let a = parities.get(i) == Some(true);
             let mid = s.mid();
             let pass = &mut self.passes[s.pass];
@@ -361,31 +352,38 @@ impl BobCascade {
         let pass = &mut self.passes[p];
         let (lo, hi) = pass.bounds(b);
         pass.searching[b] = true;
-        self.searches.push(Search { pass: p, block: b, lo, hi, alice: pass.alice_top[b] });
+        self.searches.push(Search { pass: p, block: b, lo, hi, alice: pass.alice_top[b], pending: false });
     }
 
     /// Runs every search as far as known parities allow, corrects, cascades; then asks for what is missing,
     /// starts the next pass, or asks for the verification hash.
-    fn next_message(&mut self) -> BobMessage {
+    fn next_message(&mut self) -> Result<BobMessage> {
         loop {
-            self.settle();
-            if self.inconsistent {
-                return BobMessage::Finish { step: self.step };
-            }
+            self.settle()?;
             if !self.searches.is_empty() {
                 self.waiting = Waiting::Halves;
-                let queries = self.searches.iter().map(|s| query(s.pass, s.lo, s.mid())).collect();
-                return BobMessage::Query { step: self.step, queries };
+                // Smallest intervals first (cascade-effect ordering): a search whose interval is more than
+                // `defer` times the smallest waits, since the small ones often correct its error for free.
+                let smallest = self.searches.iter().map(|s| s.hi - s.lo).min().unwrap_or(0);
+                let limit = smallest.saturating_mul(self.schedule.defer_factor);
+                let mut queries = Vec::new();
+                for s in &mut self.searches {
+                    if s.hi - s.lo <= limit {
+                        s.pending = true;
+                        queries.push(query(s.pass, s.lo, s.mid()));
+                    }
+                }
+                return Ok(BobMessage::Query { step: self.step, queries });
             }
             let p = self.passes.len();
             let stop = self.schedule.stop_after_clean.is_some_and(|c| self.clean_tail_passes >= c);
             if stop || self.schedule.block_size(p).is_none() {
                 self.waiting = Waiting::Verify;
-                return BobMessage::Finish { step: self.step };
+                return Ok(BobMessage::Finish { step: self.step });
             }
             let queries = self.begin_pass();
             if !queries.is_empty() {
-                return BobMessage::Query { step: self.step, queries };
+                return Ok(BobMessage::Query { step: self.step, queries });
             }
             // A pass whose only block parity is inferred needs no message.
             self.absorb_top(p, &BitVec::new());
@@ -394,7 +392,7 @@ impl BobCascade {
 
     /// Advances searches without asking: drops those no longer odd, descends through known sub-block
     /// parities, flips the bit a search isolates and restarts Binary on the blocks that flip made odd.
-    fn settle(&mut self) {
+    fn settle(&mut self) -> Result<()> {
         loop {
             let mut changed = false;
             let mut i = 0;
@@ -417,11 +415,10 @@ impl BobCascade {
                     let x = pass.perm[s.lo] as usize;
                     self.remove_search(i);
                     self.flip(x);
+                    // Honest answers make every flip a correction, so at most n of them; more means
+                    // inconsistent parities (which could otherwise cycle here forever).
                     if self.errors_corrected > self.key.len() as u64 {
-                        self.inconsistent = true;
-                        self.searches.clear();
-                        self.dirty.clear();
-                        return;
+                        return Err(Error::Protocol { detail: "inconsistent parities".into() });
                     }
                     changed = true;
                     continue;
@@ -436,7 +433,7 @@ impl BobCascade {
                 }
             }
             if !changed {
-                return;
+                return Ok(());
             }
         }
     }
@@ -473,7 +470,7 @@ fn descend(s: &mut Search, a: bool, bob: &Fenwick) {
 }
 
 fn query(pass: usize, lo: usize, hi: usize) -> ParityQuery {
-    // Passes < MAX_PASSES = 64 and frames ≤ u32::MAX bits (checked in `BobCascade::new`).
+    // Passes < MAX_PASSES = 128 and frames ≤ u32::MAX bits (checked in `BobCascade::new`).
     #[expect(clippy::cast_possible_truncation, reason = "bounded, see above")]
     ParityQuery { pass: pass as u16, start: lo as u32, end: hi as u32 }
 }

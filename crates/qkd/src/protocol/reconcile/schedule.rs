@@ -1,11 +1,9 @@
 //! Cascade variants: block size per pass, number of passes, and the public shuffles both parties derive.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// Largest pass index a session may use (Alice rejects queries beyond it).
-pub(crate) const MAX_PASSES: usize = 64;
+pub(crate) const MAX_PASSES: usize = 128;
 
 /// A Cascade variant of Martinez-Mateo et al., QIC 15, 453 (2015), arXiv:1407.3257 (block sizes in
 /// `../shared/science/qkd.md` §3), with Q the error-rate estimate and n the frame length.
@@ -32,8 +30,12 @@ pub enum Variant {
 /// remaining odd error pattern ≤ 2⁻¹⁰).
 pub const BICONF_CLEAN_ROUNDS: u32 = 10;
 
+/// In [`Variant::Best`], a Binary search waits while its interval is more than this many times the smallest
+/// interval being searched (cascade-effect ordering).
+pub const BEST_DEFER_FACTOR: usize = 32;
+
 /// Consecutive clean ⌈n/2⌉ passes after which [`Variant::Best`] stops.
-pub const BEST_CLEAN_ROUNDS: u32 = 12;
+pub const BEST_CLEAN_ROUNDS: u32 = 16;
 
 impl Variant {
     /// Every variant, in the order of the paper's table.
@@ -73,6 +75,9 @@ pub(crate) struct Schedule {
     pub(crate) infer_last_block: bool,
     /// Reuse sub-block parities disclosed earlier instead of asking again.
     pub(crate) reuse_subblocks: bool,
+    /// Searches whose interval exceeds this multiple of the smallest active one wait (usize::MAX: all run
+    /// in parallel).
+    pub(crate) defer_factor: usize,
 }
 
 impl Schedule {
@@ -85,7 +90,6 @@ impl Schedule {
             let k = k.ceil() as usize;
             k.clamp(1, half)
         };
-        let pow2 = |k: f64| -> usize { clamp(2f64.powf(k.log2().round())) };
         let (fixed, tail, max_passes, stop_after_clean, infer, reuse) = match variant {
             Variant::Original => {
                 let k1 = clamp(0.73 / q);
@@ -118,18 +122,15 @@ impl Schedule {
                 (vec![k1, clamp(2.0 * k1 as f64)], Some(half), 16, None, false, false)
             }
             Variant::Best => {
-                let k1 = pow2(1.0 / q);
-                (
-                    vec![k1, clamp(4.0 * k1 as f64)],
-                    Some(half),
-                    MAX_PASSES,
-                    Some(BEST_CLEAN_ROUNDS),
-                    true,
-                    true,
-                )
+                // Largest power of two ≤ 1.3/Q; the product is finite, positive and clamped.
+                let k1 = clamp(2f64.powf((1.3 / q).log2().floor()));
+                let k2 = clamp((2 * k1).max(128) as f64);
+                (vec![k1, k2], Some(half), MAX_PASSES, Some(BEST_CLEAN_ROUNDS), true, true)
             }
         };
+        let defer_factor = if variant == Variant::Best { BEST_DEFER_FACTOR } else { usize::MAX };
         Schedule {
+            defer_factor,
             fixed,
             tail,
             max_passes,
@@ -155,21 +156,34 @@ impl Schedule {
 
 /// The public permutation of pass `pass`: `perm[j]` is the key position at shuffled index `j`.
 ///
-/// Fisher–Yates driven by ChaCha8 keyed with (`seed`, `pass`); index j is drawn as ⌊r·(i+1)/2⁶⁴⌋ from a
-/// 64-bit word r (Lemire's multiply-shift, bias ≤ n/2⁶⁴), so the permutation is fixed by the protocol and not
-/// by a library's sampling algorithm.
+/// Pass 0 is the identity, as in Brassard–Salvail (the sifted key's errors are already in random order; a
+/// link with bursty errors should permute the key before reconciliation). Later passes: Fisher–Yates driven by
+/// SplitMix64 (Steele, Lea & Flood 2014) keyed with (`seed`, `pass`), index j drawn as ⌊r·(i+1)/2³²⌋ from a
+/// 32-bit half r of a SplitMix word (Lemire's multiply-shift, bias ≤ n/2³²). The shuffles are public, so they need
+/// statistical, not cryptographic, quality; the algorithm is fixed here so both parties (and any other
+/// implementation) derive the same permutation.
 pub(crate) fn permutation(n: usize, seed: u64, pass: usize) -> Vec<u32> {
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&(pass as u64).to_le_bytes());
-    key[16..].copy_from_slice(b"cascade-shuffle\0");
-    let mut rng = ChaCha8Rng::from_seed(key);
     // Frames are at most u32::MAX bits (checked where sessions are opened).
     #[expect(clippy::cast_possible_truncation, reason = "n ≤ u32::MAX")]
     let mut perm: Vec<u32> = (0..n as u32).collect();
+    if pass == 0 {
+        return perm;
+    }
+    let mut state = super::splitmix(seed ^ super::splitmix(pass as u64 ^ 0x0063_6173_6361_6465));
+    let mut spare: Option<u32> = None;
     for i in (1..n).rev() {
-        #[expect(clippy::cast_possible_truncation, reason = "the product's high word is ≤ i")]
-        let j = ((u128::from(rng.next_u64()) * (i as u128 + 1)) >> 64) as usize;
+        // Each 64-bit SplitMix word gives two 32-bit draws.
+        let r = match spare.take() {
+            Some(r) => r,
+            None => {
+                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let w = super::splitmix(state);
+                spare = Some((w >> 32) as u32);
+                w as u32
+            }
+        };
+        // i + 1 ≤ n ≤ u32::MAX, so the product's high word is ≤ i.
+        let j = ((u64::from(r) * (i as u64 + 1)) >> 32) as usize;
         perm.swap(i, j);
     }
     perm
@@ -185,6 +199,7 @@ mod tests {
         assert_eq!(p, permutation(1000, 7, 3));
         assert_ne!(p, permutation(1000, 7, 4));
         assert_ne!(p, permutation(1000, 8, 3));
+        assert_eq!(permutation(10, 8, 0), (0..10).collect::<Vec<u32>>());
         let mut seen = vec![false; 1000];
         for &x in &p {
             assert!(!std::mem::replace(&mut seen[x as usize], true));
