@@ -373,10 +373,46 @@ fn human(r: &SimulateReport) -> String {
         None => {
             let _ = writeln!(
                 s,
-                "estimated key rate: {:.3e} per pulse",
+                "design estimate before error correction (asymptotic, signal bits, f = {}): {:.3e} per pulse",
+                l.link.system().ec_efficiency,
                 l.key_rate_per_pulse_estimate.unwrap_or(0.0)
             );
         }
+    }
+    if let Some(ec) = &l.ec {
+        let _ = writeln!(
+            s,
+            "Cascade {}: {} errors corrected in {} frames, {} bits disclosed, f = {:.3}, {} round trips, {} \
+             frames discarded",
+            ec.variant.name(),
+            ec.errors_corrected,
+            ec.frames,
+            ec.leaked_bits,
+            ec.efficiency,
+            ec.channel_uses,
+            ec.frame_errors
+        );
+    }
+    if let Some(kl) = &l.key_length {
+        let _ = writeln!(
+            s,
+            "key length ({:?}): single photons ≥ {:.0}, phase error ≤ {:.4}, leaked {}, security {:.0} → {} bits",
+            kl.mode, kl.single_photon_bits, kl.phase_error, kl.leaked_bits, kl.security_bits, kl.secret_bits
+        );
+    }
+    if let (Some(pa), Some(auth)) = (&l.pa, &l.auth) {
+        let theory =
+            l.theory.finite_key_rate_per_pulse.map_or(String::new(), |t| format!(" (theory {t:.3e})"));
+        let _ = writeln!(
+            s,
+            "privacy amplification {} → {} bits; keys equal: {}; authentication used {} pool bits, net key {} bits",
+            pa.input_bits, pa.output_bits, l.keys_equal, auth.key_bits_consumed, l.net_key_bits
+        );
+        let _ = writeln!(
+            s,
+            "secret key rate {:.3e} per pulse{theory}, {:.0} bits/s",
+            l.secret_key_rate_per_pulse, l.secret_bits_per_second
+        );
     }
     let _ = write!(s, "{:.3} s, {:.3e} pulses/s on {} threads", l.elapsed_s, l.pulses_per_second, r.threads);
     s
