@@ -119,3 +119,34 @@ fn bad_configuration_exits_2_without_output() {
         assert!(!stderr.contains("panicked") && stderr.starts_with("error: "), "{stderr}");
     }
 }
+
+#[test]
+fn full_post_processing_gives_equal_keys_and_reports_every_stage() {
+    let v = simulate_json(&["--distance-km", "25", "--pulses", "4e8"]);
+    assert_eq!(v["aborted"], false, "{v}");
+    assert_eq!(v["keys_equal"], true);
+    for key in ["variant", "leaked_bits", "efficiency", "channel_uses", "frame_errors"] {
+        assert!(v["ec"].get(key).is_some(), "missing ec.{key}");
+    }
+    assert_eq!(v["ec"]["variant"], "best");
+    let f = v["ec"]["efficiency"].as_f64().unwrap();
+    assert!(f > 1.0 && f < 1.1, "{f}");
+    let final_bits = v["final_key_bits"].as_u64().unwrap();
+    assert_eq!(v["pa"]["output_bits"].as_u64().unwrap(), final_bits);
+    assert_eq!(v["pa"]["input_bits"], v["raw_key_bits"]);
+    assert!(v["auth"]["key_bits_consumed"].as_u64().unwrap() > 0);
+    let rate = v["secret_key_rate_per_pulse"].as_f64().unwrap();
+    assert!((rate - final_bits as f64 / 4e8).abs() < 1e-12);
+    let theory = v["theory"]["finite_key_rate_per_pulse"].as_f64().unwrap();
+    assert!((rate / theory - 1.0).abs() < 0.25, "{rate} vs {theory}");
+    assert!(v["secret_bits_per_second"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn eleven_percent_qber_aborts_with_a_reason() {
+    let v = simulate_json(&["--distance-km", "25", "--pulses", "2e8", "--depolarization", "0.152"]);
+    assert_eq!(v["aborted"], true);
+    assert_eq!(v["final_key_bits"], 0);
+    assert_eq!(v["keys_equal"], false);
+    assert!(!v["abort_reason"].as_str().unwrap().is_empty());
+}
