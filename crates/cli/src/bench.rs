@@ -32,6 +32,10 @@ pub(crate) struct CkksBenchArgs {
     /// Repetitions per operation (the median is reported).
     #[arg(long, default_value_t = 20)]
     reps: usize,
+    /// Data limbs of the operands of the basic operations (2–4; 4 = fresh, top level). The LR rows always
+    /// start from fresh ciphertexts.
+    #[arg(long, default_value_t = 4)]
+    limbs: usize,
 }
 
 /// One timed operation.
@@ -51,6 +55,8 @@ struct ParamsReport {
     special_bits: Vec<u32>,
     log2_qp: f64,
     scale_bits: f64,
+    /// Data limbs of the operands of the basic operations.
+    limbs: usize,
     threads: usize,
 }
 
@@ -87,6 +93,11 @@ pub(crate) fn run(cmd: BenchCommand, out: &Output) -> Result<(), Failure> {
         BenchCommand::Ckks(args) => {
             if args.threads == 0 || args.reps == 0 {
                 return Err(Failure::usage(anyhow!("--threads and --reps must be at least 1")));
+            }
+            if !(2..=4).contains(&args.limbs) {
+                return Err(Failure::usage(anyhow!(
+                    "--limbs must be 2 to 4 (4 data primes; a rescale needs a limb to drop)"
+                )));
             }
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(args.threads)
@@ -135,7 +146,8 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
     let reps = args.reps;
     let params: Arc<Parameters> = Parameters::preset(Preset::N8192Depth3)?;
     let n = params.degree();
-    let level = params.max_level();
+    let top = params.max_level();
+    let level = args.limbs - 1;
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let progress = out.progress(11, "ckks");
     let sk = SecretKey::generate(&params, &mut rng);
@@ -187,8 +199,10 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
     })? / 10.0;
     row("ntt_forward", ntt, reps);
 
-    // Precision (before the LR setup, which draws from the same generator).
-    let pt_y = enc.encode_real(&params, &y, params.scale(), level)?;
+    // Precision, on fresh top-level ciphertexts (before the LR setup, which draws from the same generator).
+    let pt = enc.encode_real(&params, &x, params.scale(), top)?;
+    let ct = pk.encrypt(&params, &pt, &mut rng)?;
+    let pt_y = enc.encode_real(&params, &y, params.scale(), top)?;
     let cy = pk.encrypt(&params, &pt_y, &mut rng)?;
     let fresh = precision_bits(&enc.decode_real(&params, &sk.decrypt(&ct)?)?, &x);
     let fresh_seeded =
@@ -219,7 +233,7 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
     let mut cts = Vec::with_capacity(d);
     for _ in 0..d {
         column.iter_mut().for_each(|c| *c = rng.random_range(0.0..1.0));
-        cts.push(sk.encrypt(&enc.encode_real(&params, &column, params.scale(), level)?, &mut rng)?);
+        cts.push(sk.encrypt(&enc.encode_real(&params, &column, params.scale(), top)?, &mut rng)?);
     }
     let batched = median_ms(reps, || model.eval_batch(&eval, &cts, &rlk))?;
     drop(cts);
@@ -238,6 +252,7 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
             special_bits,
             log2_qp: params.log_qp(),
             scale_bits: params.scale().log2(),
+            limbs: args.limbs,
             threads: args.threads,
         },
         rows,
@@ -253,8 +268,8 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
 fn human(r: &CkksBenchReport) -> String {
     let p = &r.params;
     let mut text = format!(
-        "CKKS {} (N = {}, chain {:?} + special {:?}, log2 QP = {:.1}, Δ = 2^{}), {} thread(s)\n",
-        p.preset, p.n, p.chain_bits, p.special_bits, p.log2_qp, p.scale_bits, p.threads
+        "CKKS {} (N = {}, chain {:?} + special {:?}, log2 QP = {:.1}, Δ = 2^{}), {} limb(s), {} thread(s)\n",
+        p.preset, p.n, p.chain_bits, p.special_bits, p.log2_qp, p.scale_bits, p.limbs, p.threads
     );
     let _ = writeln!(text, "{:<36} {:>12} {:>6}", "op", "median ms", "reps");
     for row in &r.rows {

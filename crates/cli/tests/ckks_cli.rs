@@ -49,6 +49,7 @@ fn bench_ckks_json_has_every_op_precision_and_sizes() {
     assert_eq!(p["chain_bits"], serde_json::json!([49, 40, 40, 40]));
     assert_eq!(p["special_bits"], serde_json::json!([49]));
     assert_eq!(p["threads"], 1);
+    assert_eq!(p["limbs"], 4);
     let fresh = v["precision_bits"]["fresh"].as_f64().unwrap();
     let seeded = v["precision_bits"]["fresh_seeded"].as_f64().unwrap();
     let after = v["precision_bits"]["after_mul"].as_f64().unwrap();
@@ -64,9 +65,10 @@ fn bench_ckks_json_has_every_op_precision_and_sizes() {
 }
 
 #[test]
-fn bench_ckks_rejects_zero_reps() {
-    let out = quantumacy(&["bench", "ckks", "--reps", "0"]);
-    assert_eq!(out.status.code(), Some(2));
+fn bench_ckks_rejects_zero_reps_and_bad_limbs() {
+    assert_eq!(quantumacy(&["bench", "ckks", "--reps", "0"]).status.code(), Some(2));
+    assert_eq!(quantumacy(&["bench", "ckks", "--limbs", "1"]).status.code(), Some(2));
+    assert_eq!(quantumacy(&["bench", "ckks", "--limbs", "5"]).status.code(), Some(2));
 }
 
 fn check_infer(v: &Value, patients: u64) {
