@@ -10,6 +10,7 @@
 //! | `fl` | [`quantumacy-fl`](fl) | federated logistic/softmax regression, FedAvg/FedProx, differential privacy |
 //! | `optical` | [`quantumacy-optical`](optical) | optical quantum-secure MPC: engines, verification, leakage, MNIST |
 //! | `pqc` | [`quantumacy-pqc`](pqc) | ML-KEM / ML-DSA wrappers, hybrid QKD + ML-KEM keys, sealed signed messages |
+//! | `ckks` | [`quantumacy-ckks`](ckks), [`quantumacy-math`](math) | packed RNS-CKKS, encrypted logistic regression; NTT/RNS arithmetic |
 //!
 //! Further subsystems (QKD, CKKS, PQC, federated learning, optical MPC) join here as their crates land; see the
 //! README's status table.
@@ -24,10 +25,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "ckks")]
+pub use quantumacy_ckks as ckks;
 #[cfg(feature = "data")]
 pub use quantumacy_data as data;
 #[cfg(feature = "fl")]
 pub use quantumacy_fl as fl;
+#[cfg(feature = "ckks")]
+pub use quantumacy_math as math;
 #[cfg(feature = "optical")]
 pub use quantumacy_optical as optical;
 #[cfg(feature = "pqc")]

@@ -4,6 +4,8 @@
 //! configuration). With `--json` a command prints exactly one JSON document on stdout and nothing else there;
 //! progress bars go to stderr and are hidden when stderr is not a terminal or with `--quiet`.
 
+mod bench;
+mod ckks;
 mod data;
 mod fl;
 mod optical;
@@ -62,6 +64,12 @@ enum Command {
     /// Optical quantum-secure MPC: leakage, noisy MNIST, sweeps, operating point, verification.
     #[command(subcommand)]
     Optical(optical::OpticalCommand),
+    /// Approximate homomorphic encryption (RNS-CKKS): encrypted logistic-regression inference.
+    #[command(subcommand)]
+    Ckks(ckks::CkksCommand),
+    /// Operation costs measured in-process.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +81,8 @@ fn main() -> ExitCode {
         Command::Pqc(cmd) => pqc::run(cmd, &out),
         Command::Fl(cmd) => fl::run(cmd, &cli.global, &out),
         Command::Optical(cmd) => optical::run(cmd, &cli.global, &out),
+        Command::Ckks(cmd) => ckks::run(cmd, &cli.global, &out),
+        Command::Bench(cmd) => bench::run(cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -256,7 +256,7 @@ fn human(r: &Report) -> String {
     text
 }
 
-fn os_rng() -> Result<ChaCha20Rng, Failure> {
+pub(crate) fn os_rng() -> Result<ChaCha20Rng, Failure> {
     ChaCha20Rng::try_from_rng(&mut rand::rngs::SysRng)
         .map_err(|e| Failure::failed(anyhow!("operating-system randomness unavailable: {e}")))
 }
