@@ -6,14 +6,13 @@
 //! | feature | crate | what it is |
 //! |---|---|---|
 //! | `data` | [`quantumacy-data`](data) | checksum-verified loaders for the bundled datasets, deterministic splits |
-//! | `qkd` | [`quantumacy-qkd`](qkd) | decoy-state BB84 link simulator, eavesdroppers, sifting, estimation, theory |
+//! | `qkd` | [`quantumacy-qkd`](qkd) | decoy-state BB84 link simulator, eavesdroppers, and the authenticated post-processing (sifting, estimation, Cascade, finite key, privacy amplification); theory |
 //! | `fl` | [`quantumacy-fl`](fl) | federated logistic/softmax regression, FedAvg/FedProx, differential privacy |
 //! | `optical` | [`quantumacy-optical`](optical) | optical quantum-secure MPC: engines, verification, leakage, MNIST |
 //! | `pqc` | [`quantumacy-pqc`](pqc) | ML-KEM / ML-DSA wrappers, hybrid QKD + ML-KEM keys, sealed signed messages |
 //! | `ckks` | [`quantumacy-ckks`](ckks), [`quantumacy-math`](math) | packed RNS-CKKS, encrypted logistic regression; NTT/RNS arithmetic |
 //!
-//! Further subsystems (QKD, CKKS, PQC, federated learning, optical MPC) join here as their crates land; see the
-//! README's status table.
+//! The README's status table says what each subsystem covers today.
 //!
 //! ```
 //! # #[cfg(feature = "data")] {
