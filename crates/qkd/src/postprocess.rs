@@ -326,16 +326,19 @@ impl Session<'_> {
         let rec = self.reconcile(alice_raw, bob_raw, decision.qber_estimate, post)?;
         out.auth.transcript_bytes = (rec.bob_view.len() + rec.alice_view.len()) as u64;
         let tag_id = |from| MessageId { phase: Phase::TranscriptTag, from, frame: 0, step: 0 };
-        self.send_transcript_tag(bch, ach, tag_id(Role::Bob), rec.bob_view, rec.alice_view.clone())?;
-        let (bob_view_again, alice_view) = (rec.bob_view_copy, rec.alice_view);
-        self.send_transcript_tag(ach, bch, tag_id(Role::Alice), alice_view, bob_view_again)?;
+        self.send_transcript_tag(bch, ach, tag_id(Role::Bob), &rec.bob_view, &rec.alice_view)?;
+        self.send_transcript_tag(ach, bch, tag_id(Role::Alice), &rec.alice_view, &rec.bob_view)?;
         keys.ec = Some(rec.report.clone());
 
         // Key length (Alice decides), with the discarded frames' bits charged in full.
         let leakage = Leakage { ec_bits: rec.report.parity_bits, verification_bits: rec.report.hash_bits };
-        let kl = alice.key_length(&disclosure, out_estimates(out)?, leakage, &self.estimation)?;
+        let estimates = out
+            .estimates
+            .as_ref()
+            .ok_or_else(|| Error::Protocol { detail: "key length before estimation".into() })?;
+        let kl = alice.key_length(&disclosure, estimates, leakage, &self.estimation)?;
         let keys = out.post.as_mut().ok_or_else(|| Error::Protocol { detail: "session state".into() })?;
-        let discarded = alice_raw_len(&out.raw) - rec.alice.len() as u64;
+        let discarded = (out.raw.0.len() - rec.alice.len()) as u64;
         let ell = kl.secret_bits.saturating_sub(discarded);
         keys.key_length = Some(kl);
         if ell == 0 {
@@ -389,14 +392,14 @@ impl Session<'_> {
         from: &mut AuthChannel<'_>,
         to: &mut AuthChannel<'_>,
         id: MessageId,
-        sender_view: Vec<u8>,
-        receiver_view: Vec<u8>,
+        sender_view: &[u8],
+        receiver_view: &[u8],
     ) -> Result<()> {
-        let sealed = from.seal(sender_view)?;
+        let sealed = from.seal(sender_view.to_vec())?;
         let mut wire = sealed.tag.to_vec();
         self.channel.carry(id, &mut wire);
         let tag: [u8; 16] = wire.as_slice().try_into().map_err(|_| Error::Authentication)?;
-        to.open(&Tagged { seq: sealed.seq, payload: receiver_view, tag })?;
+        to.open(&Tagged { seq: sealed.seq, payload: receiver_view.to_vec(), tag })?;
         Ok(())
     }
 
@@ -426,7 +429,6 @@ impl Session<'_> {
             bob: BitVec::with_capacity(n),
             alice_view: Vec::new(),
             bob_view: Vec::new(),
-            bob_view_copy: Vec::new(),
             report: EcReport {
                 variant: post.variant,
                 leaked_bits: 0,
@@ -456,7 +458,6 @@ impl Session<'_> {
                 e.frame_errors += 1;
             }
         }
-        rec.bob_view_copy = rec.bob_view.clone();
         let e = &mut rec.report;
         e.leaked_bits = e.parity_bits + e.hash_bits;
         let q = if e.errors_initial > 0 { e.errors_initial as f64 / n as f64 } else { qber };
@@ -539,16 +540,7 @@ struct Reconciliation {
     bob: BitVec,
     alice_view: Vec<u8>,
     bob_view: Vec<u8>,
-    bob_view_copy: Vec<u8>,
     report: EcReport,
-}
-
-fn out_estimates(out: &SessionRun) -> Result<&Estimates> {
-    out.estimates.as_ref().ok_or_else(|| Error::Protocol { detail: "key length before estimation".into() })
-}
-
-fn alice_raw_len(raw: &(BitVec, BitVec)) -> u64 {
-    raw.0.len() as u64
 }
 
 /// Appends a length-prefixed message to a transcript (so message boundaries are part of what is authenticated).
