@@ -26,6 +26,8 @@
 
 #[cfg(feature = "ckks")]
 pub use quantumacy_ckks as ckks;
+#[cfg(feature = "demo")]
+pub mod demo;
 #[cfg(feature = "data")]
 pub use quantumacy_data as data;
 #[cfg(feature = "fl")]

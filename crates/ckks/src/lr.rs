@@ -1,10 +1,14 @@
 //! Encrypted logistic-regression inference: features encrypted, model in the clear (`ckks.md`, "the seed
 //! workload").
 //!
-//! The sigmoid is replaced by the cubic `σ(y) ≈ 0.5 + 0.197·y − 0.004·y³` (least-squares fit on `[−8, 8]`
-//! used by the TenSEAL tutorial; Kim et al., "Logistic regression model training based on the approximate
-//! homomorphic encryption", BMC Med. Genomics 2018, use the same family). Depth 3: one for the weights, two
-//! for the cubic.
+//! The sigmoid is replaced by an odd cubic `σ(y) ≈ 0.5 + a·y + b·y³`: by default [`SIGMOID3`]
+//! `0.5 + 0.197·y − 0.004·y³`, the one of the TenSEAL tutorial (≈ the least-squares fit on `[−5, 5]`,
+//! [`sigmoid3_fit`]`(5)` = `0.198·y − 0.00447·y³`), or the least-squares fit on any `[−R, R]`
+//! ([`sigmoid3_fit`], [`LogisticModel::with_sigmoid`]; Kim et al., "Logistic regression model training based
+//! on the approximate homomorphic encryption", BMC Med. Genomics 11 (2018), use `R = 8`:
+//! `0.5 + 0.15·y − 0.0015·y³`). The cubic tracks the sigmoid only on its interval and its sign of `p − 0.5`
+//! flips back beyond `|y| = √(a/|b|)` ≈ 1.2–1.3 R, so `R` must cover the model's logits. Depth 3: one for the
+//! weights, two for the cubic.
 //! - Single vector: one patient's `d` features in the slots; `⟨w, x⟩` by a plaintext product, one rescale and
 //!   `log2 d` rotate-and-adds (`d` padded to a power of two).
 //! - Batched: `d` ciphertexts, ciphertext `j` holding feature `j` of up to `N/2` patients; `y = Σ_j w_j·ct_j`
@@ -19,7 +23,46 @@ pub const SIGMOID3: [f64; 4] = [0.5, 0.197, 0.0, -0.004];
 
 /// The cubic sigmoid approximation evaluated in the clear (the reference the encrypted result must match).
 pub fn sigmoid3(y: f64) -> f64 {
-    SIGMOID3[0] + SIGMOID3[1] * y + SIGMOID3[2] * y * y + SIGMOID3[3] * y * y * y
+    cubic(&SIGMOID3, y)
+}
+
+fn cubic(c: &[f64; 4], y: f64) -> f64 {
+    c[0] + y * (c[1] + y * (c[2] + y * c[3]))
+}
+
+/// The least-squares odd cubic `0.5 + a·y + b·y³` to the sigmoid on `[−radius, radius]`: `(a, b)` solve the
+/// normal equations `[m₂ m₄; m₄ m₆]·(a, b) = (g₁, g₃)` with `m_k = ∫ y^k dy` in closed form and
+/// `g_k = ∫ y^k (σ(y) − ½) dy` by composite Simpson (4,096 panels; the integrands are smooth).
+///
+/// # Errors
+/// [`Error::InvalidParameters`] unless `0 < radius ≤ 64`.
+pub fn sigmoid3_fit(radius: f64) -> Result<[f64; 4], Error> {
+    if !(radius > 0.0 && radius <= 64.0) {
+        return Err(Error::InvalidParameters { reason: "sigmoid fit radius must be in (0, 64]" });
+    }
+    const PANELS: usize = 4096;
+    let h = radius / PANELS as f64;
+    let centred = |y: f64| 1.0 / (1.0 + (-y).exp()) - 0.5;
+    // Both integrands are even: twice the integral over [0, R].
+    let (mut g1, mut g3) = (0.0, 0.0);
+    for i in 0..=PANELS {
+        let y = i as f64 * h;
+        let w = if i == 0 || i == PANELS {
+            1.0
+        } else if i % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        };
+        let s = centred(y);
+        g1 += w * y * s;
+        g3 += w * y * y * y * s;
+    }
+    let (g1, g3) = (2.0 * g1 * h / 3.0, 2.0 * g3 * h / 3.0);
+    let m = |k: i32| 2.0 * radius.powi(k + 1) / f64::from(k + 1);
+    let (m2, m4, m6) = (m(2), m(4), m(6));
+    let det = m2 * m6 - m4 * m4;
+    Ok([0.5, (g1 * m6 - g3 * m4) / det, 0.0, (m2 * g3 - m4 * g1) / det])
 }
 
 /// A plaintext logistic-regression model `p(x) = σ(⟨w, x⟩ + b)`.
@@ -27,6 +70,7 @@ pub fn sigmoid3(y: f64) -> f64 {
 pub struct LogisticModel {
     weights: Vec<f64>,
     bias: f64,
+    sigmoid: [f64; 4],
 }
 
 impl LogisticModel {
@@ -38,7 +82,25 @@ impl LogisticModel {
         if weights.is_empty() || !weights.iter().chain([&bias]).all(|w| w.is_finite()) {
             return Err(Error::InvalidParameters { reason: "model needs finite weights" });
         }
-        Ok(Self { weights, bias })
+        Ok(Self { weights, bias, sigmoid: SIGMOID3 })
+    }
+
+    /// The same model with another cubic sigmoid `[c₀, c₁, c₂, c₃]` (e.g. [`sigmoid3_fit`] on the range of
+    /// the model's logits).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`] for non-finite coefficients.
+    pub fn with_sigmoid(mut self, coefficients: [f64; 4]) -> Result<Self, Error> {
+        if !coefficients.iter().all(|c| c.is_finite()) {
+            return Err(Error::InvalidParameters { reason: "sigmoid coefficients must be finite" });
+        }
+        self.sigmoid = coefficients;
+        Ok(self)
+    }
+
+    /// The cubic sigmoid the model evaluates.
+    pub fn sigmoid(&self) -> [f64; 4] {
+        self.sigmoid
     }
 
     /// Number of features `d`.
@@ -61,9 +123,14 @@ impl LogisticModel {
         self.weights.iter().zip(x).map(|(w, v)| w * v).sum::<f64>() + self.bias
     }
 
-    /// The plaintext reference: the cubic sigmoid of the logit.
+    /// The plaintext reference: the model's cubic sigmoid of the logit.
     pub fn probability(&self, x: &[f64]) -> f64 {
-        sigmoid3(self.logit(x))
+        self.probability_of_logit(self.logit(x))
+    }
+
+    /// The model's cubic sigmoid of a logit `y`.
+    pub fn probability_of_logit(&self, y: f64) -> f64 {
+        cubic(&self.sigmoid, y)
     }
 
     /// Encrypts one patient's features (slots `0..d`) with the public key at the top level.
@@ -106,7 +173,7 @@ impl LogisticModel {
         eval.rescale(&mut y)?;
         let y = eval.rotate_and_sum(&y, self.padded_features(), gk)?;
         let y = eval.add_const(&y, self.bias)?;
-        eval.cubic(&y, SIGMOID3, rlk)
+        eval.cubic(&y, self.sigmoid, rlk)
     }
 
     /// Column-packs patients: ciphertext `j` holds feature `j` of every patient (at most `N/2` patients).
@@ -159,7 +226,7 @@ impl LogisticModel {
         eval.rescale(&mut y)?;
         y.set_scale(cts[0].scale());
         let y = eval.add_const(&y, self.bias)?;
-        eval.cubic(&y, SIGMOID3, rlk)
+        eval.cubic(&y, self.sigmoid, rlk)
     }
 }
 
@@ -168,6 +235,35 @@ mod tests {
     use super::*;
     use crate::{Preset, SecretKey};
     use rand::{RngExt, SeedableRng};
+
+    /// The fits reproduce the published cubics: TenSEAL's `0.197y − 0.004y³` is the `[−5, 5]` fit to 2 ‰ / 0.5 ‰,
+    /// Kim et al. 2018's `[−8, 8]` cubic `0.15y − 0.0015y³` to 1 ‰ / 0.1 ‰.
+    #[test]
+    fn sigmoid_fits_match_published_cubics() {
+        let five = sigmoid3_fit(5.0).unwrap();
+        assert!((five[1] - 0.197).abs() < 2e-3 && (five[3] + 0.004).abs() < 5e-4, "{five:?}");
+        let eight = sigmoid3_fit(8.0).unwrap();
+        assert!((eight[1] - 0.15).abs() < 1e-3 && (eight[3] + 0.0015).abs() < 1e-4, "{eight:?}");
+        assert_eq!((eight[0], eight[2]), (0.5, 0.0));
+        // Least squares: no better cubic on a grid of perturbations.
+        let err = |c: &[f64; 4]| {
+            (0..=1000)
+                .map(|i| -8.0 + 0.016 * f64::from(i))
+                .map(|y| (cubic(c, y) - 1.0 / (1.0 + (-y).exp())).powi(2))
+                .sum::<f64>()
+        };
+        for (da, db) in [(1e-3, 0.0), (-1e-3, 0.0), (0.0, 1e-5), (0.0, -1e-5)] {
+            assert!(err(&eight) < err(&[0.5, eight[1] + da, 0.0, eight[3] + db]));
+        }
+        for bad in [0.0, -1.0, f64::NAN, 65.0] {
+            assert!(matches!(sigmoid3_fit(bad), Err(Error::InvalidParameters { .. })));
+        }
+        let model = LogisticModel::new(vec![1.0], 0.0).unwrap();
+        assert!(model.clone().with_sigmoid([0.5, f64::INFINITY, 0.0, 0.0]).is_err());
+        let wide = model.with_sigmoid(eight).unwrap();
+        assert_eq!(wide.probability(&[9.0]), cubic(&eight, 9.0));
+        assert!(wide.probability(&[9.0]) > 0.5 && sigmoid3(9.0) < 0.5);
+    }
 
     #[test]
     fn single_and_batched_match_the_plaintext_polynomial() {
@@ -197,6 +293,16 @@ mod tests {
             assert!((p - model.probability(x)).abs() < 1e-3);
             assert_eq!(*p > 0.5, model.probability(x) > 0.5);
         }
+        // Another sigmoid: the encrypted evaluation follows the model's cubic, not the default one.
+        let wide = model.clone().with_sigmoid(sigmoid3_fit(12.0).unwrap()).unwrap();
+        let out = wide.eval_batch(&eval, &cts, &rlk).unwrap();
+        let probs = enc.decode_real(&params, &sk.decrypt(&out).unwrap()).unwrap();
+        let mut apart = 0.0f64;
+        for (x, p) in patients.iter().zip(&probs) {
+            assert!((p - wide.probability(x)).abs() < 1e-3);
+            apart = apart.max((wide.probability(x) - model.probability(x)).abs());
+        }
+        assert!(apart > 1e-2, "{apart}");
         assert!(LogisticModel::new(vec![], 0.0).is_err());
         assert!(model.eval_batch(&eval, &cts[..2], &rlk).is_err());
     }

@@ -7,6 +7,7 @@
 mod bench;
 mod ckks;
 mod data;
+mod demo;
 mod fl;
 mod optical;
 mod output;
@@ -49,6 +50,9 @@ struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The end-to-end pipeline on the bundled data: QKD keys, a sealed record, federated learning with sealed
+    /// updates, CKKS-encrypted inference, optical MPC.
+    Demo(demo::DemoArgs),
     /// The bundled datasets: list them, verify their checksums.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.global.json, cli.global.quiet);
     let result = match cli.command {
+        Command::Demo(args) => demo::run(&args, &cli.global, &out),
         Command::Data(cmd) => data::run(cmd, &cli.global, &out),
         Command::Qkd(cmd) => qkd::run_command(cmd, &cli.global, &out),
         Command::Pqc(cmd) => pqc::run(cmd, &out),

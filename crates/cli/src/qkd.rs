@@ -205,18 +205,7 @@ fn finite_optimum(
         eps_cor: defaults.eps_cor,
         security: Security::Fixed(defaults.eps_sec),
     };
-    let key = match Finite::new(*system, config)?.optimise_for_pulses(args.distance_km, pulses as f64) {
-        Ok(key) if key.key_length > 0.0 => key,
-        Ok(_) | Err(quantumacy_qkd::Error::NoSolution { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let s = key.settings;
-    let intensity = |mean, probability| Intensity { mean, probability };
-    Source::new(
-        vec![intensity(s.mu1, s.p_mu1), intensity(s.mu2, s.p_mu2), intensity(mu3, 1.0 - s.p_mu1 - s.p_mu2)],
-        s.q_x,
-    )
-    .map(Some)
+    Finite::new(*system, config)?.optimal_source(args.distance_km, pulses as f64)
 }
 
 fn eavesdropper(spec: &str) -> anyhow::Result<Option<Box<dyn Eavesdropper>>> {

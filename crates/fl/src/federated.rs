@@ -311,6 +311,23 @@ impl Federation {
         &mut self,
         mut channel: impl FnMut(ClientId, &mut Vec<f64>),
     ) -> Result<RoundReport> {
+        self.run_round_over(|client, mut delta| {
+            channel(client, &mut delta);
+            Ok::<_, std::convert::Infallible>(delta)
+        })
+    }
+
+    /// Runs one round, sending every update through a fallible `transport` (e.g. seal, serialize, open): it
+    /// takes a client's update delta and returns what arrives at the server, or an error, which rejects that
+    /// client's update (recorded in [`RoundReport::rejected`] with the error's message) while the round goes
+    /// on with the others.
+    ///
+    /// # Errors
+    /// As [`Federation::run_round`].
+    pub fn run_round_over<E: std::fmt::Display>(
+        &mut self,
+        mut transport: impl FnMut(ClientId, Vec<f64>) -> std::result::Result<Vec<f64>, E>,
+    ) -> Result<RoundReport> {
         let start = Instant::now();
         let round = self.round + 1;
         let cfg = self.config;
@@ -396,9 +413,9 @@ impl Federation {
                 let noise_rng = ChaCha20Rng::seed_from_u64(mix(cfg.seed, round as u64, u64::MAX - 1));
                 let denominator = cfg.sample_fraction * k as f64;
                 let agg = GaussianSum::new(p, dp.clip, dp.noise_multiplier, denominator, noise_rng)?;
-                self.collect(agg, deltas, &mut channel)
+                self.collect(agg, deltas, &mut transport)
             }
-            _ => self.collect(FedAvg::new(p), deltas, &mut channel),
+            _ => self.collect(FedAvg::new(p), deltas, &mut transport),
         };
         let accepted = aggregate.as_ref().map_or(0, |a| a.clients.len());
         let aggregate = match aggregate {
@@ -424,19 +441,28 @@ impl Federation {
         })
     }
 
-    fn collect<A>(
+    fn collect<A, E: std::fmt::Display>(
         &self,
         mut agg: A,
         deltas: Vec<(usize, Vec<f64>)>,
-        channel: &mut impl FnMut(ClientId, &mut Vec<f64>),
+        transport: &mut impl FnMut(ClientId, Vec<f64>) -> std::result::Result<Vec<f64>, E>,
     ) -> (Result<Aggregate>, Vec<Rejection>)
     where
         A: Aggregator<Update = ClientUpdate, Output = Aggregate>,
     {
         let mut rejected = Vec::new();
-        for (h, mut delta) in deltas {
+        for (h, delta) in deltas {
             let client = client_id(h);
-            channel(client, &mut delta);
+            let delta = match transport(client, delta) {
+                Ok(delta) => delta,
+                Err(e) => {
+                    rejected.push(Rejection {
+                        client,
+                        reason: format!("update from client {} lost in transport: {e}", client.0),
+                    });
+                    continue;
+                }
+            };
             let n = self.hospitals[h].len() as u64;
             if let Err(e) = ClientUpdate::new(client, n, delta).and_then(|u| agg.add(u)) {
                 rejected.push(Rejection { client, reason: e.to_string() });

@@ -212,6 +212,31 @@ fn bad_updates_are_rejected_and_the_round_continues() {
     assert_eq!(fed.rounds_done(), 1);
 }
 
+/// A fallible transport: an update it fails to deliver is rejected with its error, the round goes on, and
+/// what it delivers is what the server aggregates.
+#[test]
+fn transport_failures_reject_that_update_only() {
+    let data = wdbc();
+    let config = FederatedConfig { min_clients: 2, ..FederatedConfig::default() };
+    let mut via_transport = federation(prepare(&data, Partition::Iid, 3, 3).unwrap(), config);
+    let mut dropped_one = federation(prepare(&data, Partition::Iid, 3, 3).unwrap(), config);
+    let report = via_transport
+        .run_round_over(|client, delta| if client.0 == 1 { Err("seal refused") } else { Ok(delta) })
+        .unwrap();
+    assert_eq!(report.aggregated, vec![ClientId(0), ClientId(2)]);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].reason, "update from client 1 lost in transport: seal refused");
+    // Same as a round where client 1's update is unusable.
+    dropped_one
+        .run_round_with(|client, delta| {
+            if client.0 == 1 {
+                delta.clear()
+            }
+        })
+        .unwrap();
+    assert_eq!(via_transport.global(), dropped_one.global());
+}
+
 #[test]
 fn clear_errors_for_zero_clients_empty_partitions_unknown_dataset() {
     let data = wdbc();

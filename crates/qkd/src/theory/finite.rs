@@ -21,7 +21,7 @@ use super::h2;
 use super::optimize::{NelderMead, max_distance, nelder_mead};
 use crate::decoy::{BasisCounts, FiniteDecoyBounds, ThreeIntensity, lim2014};
 use crate::error::{Error, Result, check_range};
-use crate::params::System;
+use crate::params::{Intensity, Source, System};
 
 /// Largest distance the maximum-distance search considers, in km.
 const SEARCH_LIMIT_KM: f64 = 2000.0;
@@ -347,6 +347,30 @@ impl Finite {
             config.n_x = (config.n_x * scale).clamp(1.0, 1e18);
         }
         last.ok_or_else(|| Error::NoSolution { detail: "no finite-key optimum".into() })
+    }
+
+    /// The source that maximises the finite key for a budget of `pulses` at `distance_km`
+    /// ([`Finite::optimise_for_pulses`]): intensities μ1, μ2 and the configuration's μ3 (μ3 = 0 gives the
+    /// vacuum + weak decoy source) with their optimal probabilities, and the optimal X-basis probability.
+    /// `None` when even the optimum has no key (the caller picks fixed settings and the run aborts with a
+    /// reason).
+    ///
+    /// # Errors
+    /// As [`Finite::optimise_for_pulses`], except that "no solution" is `Ok(None)`.
+    pub fn optimal_source(&self, distance_km: f64, pulses: f64) -> Result<Option<Source>> {
+        let key = match self.optimise_for_pulses(distance_km, pulses) {
+            Ok(key) if key.key_length > 0.0 => key,
+            Ok(_) | Err(Error::NoSolution { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let s = key.settings;
+        let intensity = |mean, probability| Intensity { mean, probability };
+        let p3 = 1.0 - s.p_mu1 - s.p_mu2;
+        Source::new(
+            vec![intensity(s.mu1, s.p_mu1), intensity(s.mu2, s.p_mu2), intensity(self.config.mu3, p3)],
+            s.q_x,
+        )
+        .map(Some)
     }
 
     /// The optimised secret key rate per pulse at `distance_km` (0 when no key).
