@@ -1,7 +1,8 @@
 //! # quantumacy
 //!
 //! Quantum-safe collaborative analysis of sensitive medical data. This crate is a thin facade: it re-exports the
-//! subsystem crates, each behind a default-on cargo feature, and adds a small [`prelude`]. It holds no logic.
+//! subsystem crates, each behind a default-on cargo feature, adds a small [`prelude`], and composes them into the
+//! end-to-end pipeline [`demo`] (feature `demo`) that `quantumacy demo` runs. No subsystem logic lives here.
 //!
 //! | feature | crate | what it is |
 //! |---|---|---|
@@ -11,6 +12,7 @@
 //! | `optical` | [`quantumacy-optical`](optical) | optical quantum-secure MPC: engines, verification, leakage, MNIST |
 //! | `pqc` | [`quantumacy-pqc`](pqc) | ML-KEM / ML-DSA wrappers, hybrid QKD + ML-KEM keys, sealed signed messages |
 //! | `ckks` | [`quantumacy-ckks`](ckks), [`quantumacy-math`](math) | packed RNS-CKKS, encrypted logistic regression; NTT/RNS arithmetic |
+//! | `demo` | all of the above | [`demo`]: QKD keys → sealed record → federated learning with sealed updates → encrypted inference → optical MPC |
 //!
 //! The README's status table says what each subsystem covers today.
 //!
