@@ -100,7 +100,7 @@ fn human(r: &DemoReport) -> String {
     for f in &r.federated {
         let _ = writeln!(
             s,
-            "   {} ({}, hospitals {:?}, {} test rows): {} sealed updates of {:.0} B, {:.2} ms seal+open each",
+            "   {}: {}, hospitals {:?}, {} test rows; {} sealed updates of {:.0} B, {:.2} ms seal+open each",
             f.dataset,
             f.partition,
             f.hospital_sizes,
@@ -109,17 +109,36 @@ fn human(r: &DemoReport) -> String {
             f.mean_sealed_bytes,
             f.seal_open_ms_per_update
         );
-        let accuracies: Vec<String> = f.rounds.iter().map(|r| format!("{:.3}", r.test_accuracy)).collect();
-        let _ = writeln!(s, "   accuracy per round: {}", accuracies.join(" "));
+    }
+    let _ = write!(s, "   round");
+    for f in &r.federated {
+        let _ = write!(s, "  {:>10} acc  loss  ", f.dataset.to_string());
+    }
+    let _ = writeln!(s);
+    let rounds = r.federated.iter().map(|f| f.rounds.len()).max().unwrap_or(0);
+    for i in 0..rounds {
+        let _ = write!(s, "   {:>5}", i + 1);
+        for f in &r.federated {
+            match f.rounds.get(i) {
+                Some(row) => {
+                    let _ = write!(s, "      {:.4}  {:.4}  ", row.test_accuracy, row.test_loss);
+                }
+                None => s.push_str(&" ".repeat(22)),
+            }
+        }
+        let _ = writeln!(s);
+    }
+    for f in &r.federated {
         let _ = writeln!(
             s,
-            "   final test accuracy {:.4}, AUC {}",
+            "   {} final: accuracy {:.4}, AUC {}",
+            f.dataset,
             f.final_test_accuracy,
             f.final_test_auc.map_or("n/a".to_owned(), |a| format!("{a:.4}"))
         );
         for round in &f.rounds {
             for reason in &round.rejected {
-                let _ = writeln!(s, "   round {} rejected: {reason}", round.round);
+                let _ = writeln!(s, "   {} round {} rejected: {reason}", f.dataset, round.round);
             }
         }
     }
@@ -166,5 +185,5 @@ fn human(r: &DemoReport) -> String {
     let stages: Vec<String> =
         r.stage_seconds.iter().map(|(stage, t)| format!("{} {t:.1} s", stage.title())).collect();
     let _ = write!(s, "\ntotal {:.1} s ({})", r.total_seconds, stages.join(", "));
-    s
+    s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
 }
