@@ -23,7 +23,7 @@ use crate::{Error, Parameters};
 /// Zeroized on drop; `Debug` prints nothing secret; not `Serialize` and not `Clone`.
 pub struct SecretKey {
     pub(crate) params: Arc<Parameters>,
-    coeffs: Vec<i64>,
+    pub(crate) coeffs: Vec<i64>,
     pub(crate) ntt: Poly<Ntt>,
 }
 
