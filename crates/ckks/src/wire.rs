@@ -420,16 +420,14 @@ fn pack(poly: &Poly<Ntt>, basis: &RnsBasis) -> Vec<u8> {
         for &x in poly.limb(i) {
             acc |= u128::from(x) << bits;
             bits += w;
-            while bits >= 8 {
-                out.push(acc as u8);
-                acc >>= 8;
-                bits -= 8;
+            if bits >= 64 {
+                out.extend_from_slice(&(acc as u64).to_le_bytes());
+                acc >>= 64;
+                bits -= 64;
             }
         }
     }
-    if bits > 0 {
-        out.push(acc as u8);
-    }
+    out.extend_from_slice(&(acc as u64).to_le_bytes()[..bits.div_ceil(8) as usize]);
     out
 }
 
