@@ -15,7 +15,8 @@
 //!
 //! # Security (CPA^D)
 //! Decrypted CKKS values carry secret-dependent noise; publishing them exactly enables key recovery (Li–Micciancio,
-//! EUROCRYPT 2021). Round or noise-flood anything that leaves the key holder (see [`round_for_release`]).
+//! EUROCRYPT 2021). Noise-flood ([`crate::flood_plaintext`], [`crate::flood_ciphertext`]) or, for coarse outputs,
+//! round ([`round_for_release`]) anything that leaves the key holder; `release` module docs say which when.
 
 use quantumacy_math::sample::{Gaussian, SIGMA, ternary, uniform_poly_from_seed};
 use quantumacy_math::{Coeff, Ntt, Poly};
@@ -146,7 +147,8 @@ impl SecretKey {
 }
 
 /// Rounds decrypted values to a multiple of `2^-bits` before release, removing the low-order noise bits an
-/// attacker would use against CPA^D (Li–Micciancio 2021). Choose `bits` below the measured precision.
+/// attacker would use against CPA^D (Li–Micciancio 2021). Choose `bits` below the measured precision. A
+/// heuristic without a proof: prefer [`crate::flood_plaintext`] when the recipient may have chosen the inputs.
 pub fn round_for_release(values: &[f64], bits: u32) -> Vec<f64> {
     let s = 2f64.powi(bits as i32);
     values.iter().map(|x| (x * s).round() / s).collect()

@@ -118,6 +118,15 @@ pub enum Error {
         /// Number of extra bytes.
         count: usize,
     },
+    /// A flooding-noise width that is zero, negative, not finite, or so large the noise would wrap around the
+    /// modulus.
+    #[error("invalid flooding noise width {width}: {reason}")]
+    InvalidFlooding {
+        /// The width given (σ or bound).
+        width: f64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// Error from the arithmetic layer.
     #[error(transparent)]
     Math(#[from] quantumacy_math::Error),
@@ -154,6 +163,10 @@ mod tests {
         assert_eq!(
             Error::OutOfRange { limb: 1, index: 7 }.to_string(),
             "serialized residue 7 of limb 1 is out of range"
+        );
+        assert_eq!(
+            Error::InvalidFlooding { width: -1.0, reason: "must be positive" }.to_string(),
+            "invalid flooding noise width -1: must be positive"
         );
         assert_eq!(Error::WrongParameters.to_string(), "serialized object was made for other parameters");
     }
