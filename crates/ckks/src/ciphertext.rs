@@ -81,13 +81,12 @@ impl PublicKey {
         let ext = &ld.ext;
         let v = Poly::<Coeff>::from_signed(&ternary(rng, params.degree()), ext).into_ntt(ext);
         let gauss = Gaussian::new(SIGMA);
-        let mut buf = vec![0u64; ext.len() * params.degree()];
         let [mut c0, c1] = [&self.b, &self.a].map(|key| {
             let mut x = Poly::<Ntt>::zero(ext);
             x.add_mul_assign(&v, &key.select_limbs(&ld.ext_index), ext);
             // The Gaussian error enters in the coefficient domain inside ModDown (no NTT of its own).
             let e = gauss.sample_vec(rng, params.degree());
-            mod_down_with_noise(params, pt.level, x.as_slice().to_vec(), &mut buf, Some(&e))
+            mod_down_with_noise(params, pt.level, x.as_slice().to_vec(), Some(&e))
         });
         c0.add_assign(&pt.poly, &ld.basis);
         Ok(Ciphertext {
