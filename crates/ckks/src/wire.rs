@@ -55,17 +55,27 @@ impl Ciphertext {
     pub fn to_bytes(&self, params: &Parameters) -> Result<Vec<u8>, Error> {
         check(self.fingerprint, params)?;
         let basis = params.basis(self.level);
-        let c0 = pack(&self.c0, basis);
-        let c1_packed;
-        let c1 = match &self.seed {
-            Some(seed) => Half::Seed(*seed),
-            None => {
-                c1_packed = pack(&self.c1, basis);
-                Half::Packed(&c1_packed)
+        let len = packed_len(basis);
+        // The bytes of postcard's encoding of `CiphertextPayload`, written in place so the residues are packed
+        // straight into the payload (a test checks the two encodings agree).
+        let halves = if self.seed.is_some() { 1 } else { 2 };
+        let payload = Vec::with_capacity(halves * (len + 10) + 64);
+        let mut payload = postcard::to_extend(&(self.level as u32, self.scale), payload)
+            .map_err(|_| Error::Malformed { what: "payload" })?;
+        push_varint(&mut payload, len);
+        pack_into(&self.c0, basis, &mut payload);
+        match &self.seed {
+            Some(seed) => {
+                push_varint(&mut payload, 1); // Half::Seed
+                payload.extend_from_slice(seed);
             }
-        };
-        let payload = CiphertextPayload { level: self.level as u32, scale: self.scale, c0: &c0, c1 };
-        seal(CIPHERTEXT, params, &to_vec(&payload)?)
+            None => {
+                push_varint(&mut payload, 0); // Half::Packed
+                push_varint(&mut payload, len);
+                pack_into(&self.c1, basis, &mut payload);
+            }
+        }
+        seal(CIPHERTEXT, params, &payload)
     }
 
     /// Decodes a ciphertext for `params`, refusing input longer than `limit` bytes.
@@ -415,6 +425,21 @@ pub(crate) fn packed_len(basis: &RnsBasis) -> usize {
 /// Packs the residues limb by limb at each prime's bit width, least significant bit first.
 fn pack(poly: &Poly<Ntt>, basis: &RnsBasis) -> Vec<u8> {
     let mut out = Vec::with_capacity(packed_len(basis));
+    pack_into(poly, basis, &mut out);
+    out
+}
+
+/// postcard's varint (LEB128) encoding of a length or enum tag.
+fn push_varint(out: &mut Vec<u8>, mut x: usize) {
+    while x >= 0x80 {
+        out.push((x as u8) | 0x80);
+        x >>= 7;
+    }
+    out.push(x as u8);
+}
+
+/// [`pack`], appending to `out`.
+fn pack_into(poly: &Poly<Ntt>, basis: &RnsBasis, out: &mut Vec<u8>) {
     let (mut acc, mut bits) = (0u128, 0u32);
     for (i, w) in widths(basis).enumerate() {
         for &x in poly.limb(i) {
@@ -428,7 +453,6 @@ fn pack(poly: &Poly<Ntt>, basis: &RnsBasis) -> Vec<u8> {
         }
     }
     out.extend_from_slice(&(acc as u64).to_le_bytes()[..bits.div_ceil(8) as usize]);
-    out
 }
 
 /// Inverse of [`pack`]: checks the exact length, that every residue is below its prime and that the padding

@@ -80,6 +80,30 @@ fn ciphertexts_round_trip_seeded_and_full_and_decrypt_to_the_same_values() {
 }
 
 #[test]
+fn in_place_ciphertext_encoding_equals_postcard_of_the_payload_struct() {
+    let mut c = ctx(Preset::InsecureTestN1024);
+    let x = values(&mut c.rng, 5);
+    let pt = c.plaintext(&x, 2);
+    let seeded = c.sk.encrypt(&pt, &mut c.rng).unwrap();
+    let pk = c.sk.public_key(&mut c.rng);
+    let full = pk.encrypt(&c.params, &pt, &mut c.rng).unwrap();
+    for ct in [&seeded, &full] {
+        let basis = c.params.basis(ct.level);
+        let (c0, c1) = (pack(&ct.c0, basis), pack(&ct.c1, basis));
+        let c1 = ct.seed.map_or(Half::Packed(&c1), Half::Seed);
+        let payload = CiphertextPayload { level: ct.level as u32, scale: ct.scale, c0: &c0, c1 };
+        let want = seal(CIPHERTEXT, &c.params, &to_vec(&payload).unwrap()).unwrap();
+        assert_eq!(ct.to_bytes(&c.params).unwrap(), want);
+    }
+    let mut v = Vec::new();
+    for x in [0usize, 127, 128, 16_383, 16_384, 132_096] {
+        v.clear();
+        push_varint(&mut v, x);
+        assert_eq!(v, postcard::to_allocvec(&x).unwrap(), "{x}");
+    }
+}
+
+#[test]
 fn keys_round_trip_and_still_work() {
     let mut c = ctx(Preset::InsecureTestN1024);
     let x = values(&mut c.rng, c.params.slots());
