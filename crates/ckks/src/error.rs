@@ -68,6 +68,65 @@ pub enum Error {
     /// A value times the scale is not finite or does not fit the modulus.
     #[error("value out of range for the scale and modulus")]
     ValueOutOfRange,
+    /// Serialized input ends before its structure does.
+    #[error("serialized object is truncated")]
+    Truncated,
+    /// Serialized input does not have the expected structure.
+    #[error("malformed serialized object ({what})")]
+    Malformed {
+        /// The part that is wrong.
+        what: &'static str,
+    },
+    /// Serialized input longer than the caller's limit (checked before parsing).
+    #[error("serialized object of {len} bytes exceeds the limit of {limit} bytes")]
+    Oversize {
+        /// Input length.
+        len: usize,
+        /// Caller's limit.
+        limit: usize,
+    },
+    /// Envelope format version other than the one this build reads.
+    #[error("format version {found} not supported (expected {expected})")]
+    FormatVersion {
+        /// Version in the envelope.
+        found: u16,
+        /// Version this build reads.
+        expected: u16,
+    },
+    /// The envelope holds another kind of object.
+    #[error("serialized object is a {found}, expected a {expected}")]
+    WrongType {
+        /// Kind in the envelope.
+        found: String,
+        /// Kind asked for.
+        expected: &'static str,
+    },
+    /// The envelope's parameter digest is not the one of the expected parameters.
+    #[error("serialized object was made for other parameters")]
+    WrongParameters,
+    /// A serialized residue is not below its prime (or a secret coefficient code is invalid).
+    #[error("serialized residue {index} of limb {limb} is out of range")]
+    OutOfRange {
+        /// Limb (prime) index.
+        limb: usize,
+        /// Coefficient index within the limb.
+        index: usize,
+    },
+    /// Bytes left after a complete object.
+    #[error("{count} trailing bytes after the serialized object")]
+    TrailingBytes {
+        /// Number of extra bytes.
+        count: usize,
+    },
+    /// A flooding-noise width that is zero, negative, not finite, or so large the noise would wrap around the
+    /// modulus.
+    #[error("invalid flooding noise width {width}: {reason}")]
+    InvalidFlooding {
+        /// The width given (σ or bound).
+        width: f64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// Error from the arithmetic layer.
     #[error(transparent)]
     Math(#[from] quantumacy_math::Error),
@@ -93,5 +152,22 @@ mod tests {
             "log2(QP) = 230.0 exceeds 218 bits allowed at N = 8192 for 128-bit security"
         );
         assert_eq!(Error::NoLevelLeft.to_string(), "no level left to rescale");
+        assert_eq!(
+            Error::Oversize { len: 10, limit: 4 }.to_string(),
+            "serialized object of 10 bytes exceeds the limit of 4 bytes"
+        );
+        assert_eq!(
+            Error::WrongType { found: "ckks/plaintext".into(), expected: "ckks/ciphertext" }.to_string(),
+            "serialized object is a ckks/plaintext, expected a ckks/ciphertext"
+        );
+        assert_eq!(
+            Error::OutOfRange { limb: 1, index: 7 }.to_string(),
+            "serialized residue 7 of limb 1 is out of range"
+        );
+        assert_eq!(
+            Error::InvalidFlooding { width: -1.0, reason: "must be positive" }.to_string(),
+            "invalid flooding noise width -1: must be positive"
+        );
+        assert_eq!(Error::WrongParameters.to_string(), "serialized object was made for other parameters");
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use quantumacy_math::sample::{Gaussian, SIGMA, ternary, uniform_poly};
+use quantumacy_math::sample::{Gaussian, SIGMA, ternary, uniform_poly_from_seed};
 use quantumacy_math::{Coeff, Ntt, Poly, RnsBasis};
 use rand::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -23,7 +23,7 @@ use crate::{Error, Parameters};
 /// Zeroized on drop; `Debug` prints nothing secret; not `Serialize` and not `Clone`.
 pub struct SecretKey {
     pub(crate) params: Arc<Parameters>,
-    coeffs: Vec<i64>,
+    pub(crate) coeffs: Vec<i64>,
     pub(crate) ntt: Poly<Ntt>,
 }
 
@@ -49,18 +49,22 @@ impl Drop for SecretKey {
 impl ZeroizeOnDrop for SecretKey {}
 
 /// The public key `(b, a) = (−a·s + e, a)` over all primes `Q_L·P` (encryption happens modulo `Q_ℓ·P` and is
-/// then divided by `P`, which divides the encryption noise by `P` as in SEAL).
+/// then divided by `P`, which divides the encryption noise by `P` as in SEAL). `a` is expanded from a 32-byte
+/// seed, so the serialized key holds `b` and the seed.
 #[derive(Clone, Debug)]
 pub struct PublicKey {
     pub(crate) b: Poly<Ntt>,
     pub(crate) a: Poly<Ntt>,
+    pub(crate) seed: [u8; 32],
     pub(crate) fingerprint: u64,
 }
 
-/// A hybrid key-switching key: one `(b_j, a_j)` pair per digit, over all primes, NTT domain.
+/// A hybrid key-switching key: one `(b_j, a_j)` pair per digit, over all primes, NTT domain; each `a_j` is
+/// expanded from its own 32-byte seed (kept for serialization).
 #[derive(Clone, Debug)]
 pub struct KeySwitchKey {
     pub(crate) digits: Vec<(Poly<Ntt>, Poly<Ntt>)>,
+    pub(crate) seeds: Vec<[u8; 32]>,
     pub(crate) fingerprint: u64,
 }
 
@@ -98,7 +102,11 @@ pub(crate) fn error_poly<R: CryptoRng + ?Sized>(rng: &mut R, basis: &RnsBasis) -
 impl SecretKey {
     /// Samples a uniform ternary secret.
     pub fn generate<R: CryptoRng + ?Sized>(params: &Arc<Parameters>, rng: &mut R) -> Self {
-        let coeffs = ternary(rng, params.degree());
+        Self::from_coeffs(params, ternary(rng, params.degree()))
+    }
+
+    /// The key with the given ternary coefficients (checked by the caller).
+    pub(crate) fn from_coeffs(params: &Arc<Parameters>, coeffs: Vec<i64>) -> Self {
         let ntt = Poly::<Coeff>::from_signed(&coeffs, &params.full).into_ntt(&params.full);
         Self { params: Arc::clone(params), coeffs, ntt }
     }
@@ -116,12 +124,14 @@ impl SecretKey {
     /// The public key `(−a·s + e, a)` over `Q_L·P`.
     pub fn public_key<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> PublicKey {
         let basis = &self.params.full;
-        let a = uniform_poly(rng, basis);
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let a = uniform_poly_from_seed(&seed, basis);
         let mut b = error_poly(rng, basis);
         let mut as_ = a.clone();
         as_.mul_assign(&self.ntt, basis);
         b.sub_assign(&as_, basis);
-        PublicKey { b, a, fingerprint: self.params.fingerprint() }
+        PublicKey { b, a, seed, fingerprint: self.params.fingerprint() }
     }
 
     /// The relinearization key (switching key for `s²`).
@@ -185,8 +195,12 @@ pub(crate) fn gen_switching_key<R: CryptoRng + ?Sized>(
     let n = params.degree();
     let top = &params.levels[params.max_level()];
     let mut digits = Vec::with_capacity(top.digits.len());
+    let mut seeds = Vec::with_capacity(top.digits.len());
     for digit in &top.digits {
-        let a = uniform_poly(rng, full);
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let a = uniform_poly_from_seed(&seed, full);
+        seeds.push(seed);
         let mut b = error_poly(rng, full);
         let mut as_ = a.clone();
         as_.mul_assign(&sk.ntt, full);
@@ -202,7 +216,7 @@ pub(crate) fn gen_switching_key<R: CryptoRng + ?Sized>(
         }
         digits.push((b, a));
     }
-    KeySwitchKey { digits, fingerprint: params.fingerprint() }
+    KeySwitchKey { digits, seeds, fingerprint: params.fingerprint() }
 }
 
 #[cfg(test)]

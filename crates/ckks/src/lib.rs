@@ -9,6 +9,8 @@ mod keyswitch;
 pub mod lr;
 mod params;
 mod polyeval;
+mod release;
+mod wire;
 
 pub use ciphertext::{Ciphertext, round_for_release};
 pub use encoding::{Complex, Encoder, Plaintext};
@@ -17,3 +19,5 @@ pub use eval::{Evaluator, SCALE_TOLERANCE};
 pub use keys::{GaloisKeys, KeySwitchKey, PublicKey, RelinearizationKey, SecretKey};
 pub use params::{HE_STANDARD_128, Parameters, ParametersBuilder, Preset, Security};
 pub use polyeval::MAX_DEGREE;
+pub use release::{Flooding, flood_ciphertext, flood_plaintext};
+pub use wire::FORMAT_VERSION;

@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+
 use quantumacy_math::{BaseConverter, Modulus, RnsBasis, prime::ntt_prime_chain};
 
 use crate::Error;
@@ -219,6 +221,30 @@ pub(crate) struct DownRescale {
     pub(crate) inv: Vec<(u64, u64)>,
 }
 
+/// SHA-256 of `"quantumacy-ckks/params/v1" ‖ N ‖ dnum ‖ bits(Δ) ‖ #chain ‖ q_0 … q_L ‖ #special ‖ p_0 …`, each
+/// number as 8 little-endian bytes.
+fn parameter_digest(
+    degree: usize,
+    dnum: usize,
+    scale: f64,
+    chain: &[Modulus],
+    special: &[Modulus],
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"quantumacy-ckks/params/v1");
+    for w in [degree as u64, dnum as u64, scale.to_bits(), chain.len() as u64] {
+        h.update(w.to_le_bytes());
+    }
+    for q in chain {
+        h.update(q.value().to_le_bytes());
+    }
+    h.update((special.len() as u64).to_le_bytes());
+    for p in special {
+        h.update(p.value().to_le_bytes());
+    }
+    h.finalize().into()
+}
+
 /// Validated CKKS parameters with their precomputations. Build with [`Parameters::builder`] or
 /// [`Parameters::preset`].
 #[derive(Debug)]
@@ -230,6 +256,7 @@ pub struct Parameters {
     scale: f64,
     security: Security,
     fingerprint: u64,
+    digest: [u8; 32],
     pub(crate) full: RnsBasis,
     pub(crate) levels: Vec<LevelData>,
     /// `P mod q_i` for every data prime.
@@ -308,15 +335,11 @@ impl Parameters {
             });
         }
         let p_mod_q = chain.iter().map(p_mod).collect();
-        // FNV-1a over the defining values.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let words =
-            [degree as u64, dnum as u64, scale.to_bits()].into_iter().chain(all.iter().map(Modulus::value));
-        for w in words {
-            for byte in w.to_le_bytes() {
-                h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-            }
-        }
+        let digest = parameter_digest(degree, dnum, scale, chain, special);
+        // The first 8 bytes of the digest, for the cheap in-memory checks between objects.
+        let fingerprint = u64::from_le_bytes([
+            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+        ]);
         Ok(Arc::new(Self {
             degree,
             chain: chain.to_vec(),
@@ -324,7 +347,8 @@ impl Parameters {
             dnum,
             scale,
             security,
-            fingerprint: h,
+            fingerprint,
+            digest,
             full,
             levels,
             p_mod_q,
@@ -376,9 +400,16 @@ impl Parameters {
         self.full.log2_product()
     }
 
-    /// A 64-bit fingerprint of the defining values, to match objects with their parameters.
+    /// A 64-bit fingerprint of the defining values (the first 8 bytes of [`Parameters::digest`]), to match
+    /// objects with their parameters in memory.
     pub const fn fingerprint(&self) -> u64 {
         self.fingerprint
+    }
+
+    /// SHA-256 over everything that defines the parameters (domain tag, `N`, `dnum`, the bits of Δ, every data
+    /// and special prime with their counts): the parameter fingerprint of the wire format.
+    pub const fn digest(&self) -> &[u8; 32] {
+        &self.digest
     }
 
     /// The data basis `Q_ℓ` at a level.
@@ -416,6 +447,10 @@ mod tests {
         let t = Parameters::preset(Preset::InsecureTestN1024).unwrap();
         assert!(matches!(t.security(), Security::Insecure { .. }));
         assert_ne!(p.fingerprint(), t.fingerprint());
+        assert_ne!(p.digest(), t.digest());
+        assert_eq!(p.digest(), Parameters::preset(Preset::N8192Depth3).unwrap().digest());
+        let other_scale = Preset::N8192Depth3.builder().scale_bits(41).build().unwrap();
+        assert_ne!(p.digest(), other_scale.digest());
         assert_eq!(p.galois_element(1), 5);
         assert_eq!(p.galois_element(-1), p.galois_element(4095));
     }

@@ -11,7 +11,9 @@ use std::time::Instant;
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use quantumacy_ckks::lr::LogisticModel;
-use quantumacy_ckks::{Encoder, Error as CkksError, Evaluator, Parameters, Preset, SecretKey};
+use quantumacy_ckks::{
+    Ciphertext, Encoder, Error as CkksError, Evaluator, FORMAT_VERSION, Parameters, Preset, SecretKey,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
@@ -70,14 +72,15 @@ struct PrecisionBits {
     after_mul: f64,
 }
 
-/// Ciphertext sizes at the top level. There is no wire format yet: these are the bit-packed sizes
-/// (`2·N·Σ bits(q_i) / 8` for a public-key ciphertext; half of that plus the 32-byte seed of `c_1` for a
-/// fresh symmetric one).
+/// Serialized sizes of fresh ciphertexts at the operands' level (`--limbs`), in the wire format of
+/// `quantumacy-ckks` (envelope + residues bit-packed at each prime's width; a seeded symmetric ciphertext stores
+/// `c_0` and the 32-byte seed of `c_1`).
 #[derive(Debug, Serialize)]
 struct CiphertextBytes {
     seeded: usize,
     public_key: usize,
-    format: &'static str,
+    limbs: usize,
+    format: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -149,7 +152,7 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
     let top = params.max_level();
     let level = args.limbs - 1;
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let progress = out.progress(11, "ckks");
+    let progress = out.progress(14, "ckks");
     let sk = SecretKey::generate(&params, &mut rng);
     let pk = sk.public_key(&mut rng);
     let rlk = sk.relinearization_key(&mut rng);
@@ -188,6 +191,15 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
     );
     row("mul+relin+rescale", median_ms(reps, || eval.multiply_rescale(&ct, &ct, &rlk))?, reps);
     row("rotate", median_ms(reps, || eval.rotate(&ct, 1, &gk))?, reps);
+    let pk_bytes = ct.to_bytes(&params)?;
+    let seeded_bytes = sk.encrypt(&pt, &mut rng)?.to_bytes(&params)?;
+    row("serialize", median_ms(reps, || ct.to_bytes(&params))?, reps);
+    row("deserialize", median_ms(reps, || Ciphertext::from_bytes(&pk_bytes, &params, pk_bytes.len()))?, reps);
+    row(
+        "deserialize_seeded",
+        median_ms(reps, || Ciphertext::from_bytes(&seeded_bytes, &params, seeded_bytes.len()))?,
+        reps,
+    );
     let basis = params.basis(0);
     let mut buf: Vec<u64> = (0..n as u64).collect();
     // One NTT is ~0.1–0.3 ms: time batches of 10 so the clock's resolution does not matter.
@@ -242,7 +254,6 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
 
     let chain_bits: Vec<u32> = params.chain().iter().map(|q| bits(q.value())).collect();
     let special_bits: Vec<u32> = params.special().iter().map(|q| bits(q.value())).collect();
-    let packed = 2 * n * chain_bits.iter().map(|&b| b as usize).sum::<usize>() / 8;
     Ok(CkksBenchReport {
         params: ParamsReport {
             preset: "N8192Depth3",
@@ -258,9 +269,12 @@ fn bench_ckks(args: &CkksBenchArgs, out: &Output) -> Result<CkksBenchReport, Ckk
         rows,
         precision_bits: PrecisionBits { fresh, fresh_seeded, after_mul },
         ciphertext_bytes: CiphertextBytes {
-            seeded: packed / 2 + 32,
-            public_key: packed,
-            format: "packed size (2·N·Σ bits(q_i)/8; seeded: half + 32-byte seed), wire format pending",
+            seeded: seeded_bytes.len(),
+            public_key: pk_bytes.len(),
+            limbs: args.limbs,
+            format: format!(
+                "quantumacy-ckks wire format v{FORMAT_VERSION} (bit-packed residues, seeded c_1)"
+            ),
         },
     })
 }
@@ -282,8 +296,11 @@ fn human(r: &CkksBenchReport) -> String {
     );
     let _ = writeln!(
         text,
-        "ciphertext bytes (packed size, wire format pending): public-key {}, seeded {}",
-        r.ciphertext_bytes.public_key, r.ciphertext_bytes.seeded
+        "ciphertext bytes ({} limbs, {}): public-key {}, seeded {}",
+        r.ciphertext_bytes.limbs,
+        r.ciphertext_bytes.format,
+        r.ciphertext_bytes.public_key,
+        r.ciphertext_bytes.seeded
     );
     text
 }

@@ -21,13 +21,16 @@ fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-const OPS: [&str; 9] = [
+const OPS: [&str; 12] = [
     "encode+encrypt",
     "decrypt+decode",
     "add",
     "mul_plain+rescale",
     "mul+relin+rescale",
     "rotate",
+    "serialize",
+    "deserialize",
+    "deserialize_seeded",
     "ntt_forward",
     "lr_single_e2e_d1024",
     "lr_batched_eval_per_patient_d784",
@@ -58,10 +61,12 @@ fn bench_ckks_json_has_every_op_precision_and_sizes() {
     assert!(fresh >= 26.0, "fresh {fresh}");
     assert!(seeded >= 27.0, "fresh seeded {seeded}");
     assert!(after >= 23.0 && after < fresh + 1.0, "after mul {after}");
-    // 2 · 8192 · (49 + 40 + 40 + 40) / 8 bytes; seeded: half of it plus the 32-byte seed.
-    assert_eq!(v["ciphertext_bytes"]["public_key"], 346_112);
-    assert_eq!(v["ciphertext_bytes"]["seeded"], 173_088);
-    assert!(v["ciphertext_bytes"]["format"].as_str().unwrap().contains("wire format pending"));
+    // Serialized: 2 · 8192 · (49 + 40 + 40 + 40) / 8 bytes of residues + 68 bytes of envelope and fields;
+    // seeded: one packed polynomial, the 32-byte seed and 65 bytes.
+    assert_eq!(v["ciphertext_bytes"]["public_key"], 346_112 + 68);
+    assert_eq!(v["ciphertext_bytes"]["seeded"], 173_056 + 32 + 65);
+    assert_eq!(v["ciphertext_bytes"]["limbs"], 4);
+    assert!(v["ciphertext_bytes"]["format"].as_str().unwrap().contains("wire format v1"));
 }
 
 #[test]

@@ -10,6 +10,6 @@ pub mod sample;
 
 pub use error::Error;
 pub use modulus::Modulus;
-pub use ntt::NttPlan;
+pub use ntt::{NTT_BACKEND, NttPlan};
 pub use poly::{Coeff, Ntt, Poly};
 pub use rns::{BaseConverter, RnsBasis};

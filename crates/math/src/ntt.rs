@@ -1,4 +1,6 @@
-//! Negacyclic NTT over `Z_p[X]/(X^N + 1)`: an adapter over `tfhe-ntt`'s `prime64::Plan` and a naive reference.
+//! Negacyclic NTT over `Z_p[X]/(X^N + 1)`: an adapter over `tfhe-ntt`'s `prime64::Plan` (default) or, with the
+//! cargo feature `concrete-ntt`, `concrete-ntt`'s `prime64::Plan` (the same API and algorithm family; chosen at
+//! compile time), and a naive reference.
 //!
 //! The forward transform evaluates `a(X)` at the `N` primitive `2N`-th roots of unity `ψ^{odd}`; `tfhe-ntt`
 //! returns them in bit-reversed order. The adapter records, for every output slot `i`, the exponent `e_i`
@@ -6,10 +8,18 @@
 //! the NTT domain (slot `i` of `σ_g(a)` is slot `j` of `a` with `e_j = g·e_i mod 2N`).
 //!
 //! The inverse includes the `1/N` normalisation, so `inverse(forward(a)) = a`.
-//! `concrete-ntt` exposes the same `prime64::Plan` API but only AVX2 on stable Rust; it is not wired in yet.
+//! `concrete-ntt` 0.2 uses AVX2 on stable Rust (its AVX-512/IFMA paths need its `nightly` feature), so
+//! `tfhe-ntt` stays the default. Both orders are bit-reversed, and the slot exponents below are computed from
+//! whichever plan is compiled in, so automorphisms stay correct with either backend.
 
 use crate::{Error, Modulus};
+#[cfg(feature = "concrete-ntt")]
+use concrete_ntt::prime64::Plan;
+#[cfg(not(feature = "concrete-ntt"))]
 use tfhe_ntt::prime64::Plan;
+
+/// The NTT crate compiled in: `"tfhe-ntt"` by default, `"concrete-ntt"` with the feature of that name.
+pub const NTT_BACKEND: &str = if cfg!(feature = "concrete-ntt") { "concrete-ntt" } else { "tfhe-ntt" };
 
 /// A cached negacyclic NTT for one prime and one ring degree.
 #[derive(Clone, Debug)]
@@ -28,7 +38,7 @@ impl NttPlan {
     ///
     /// # Errors
     /// [`Error::InvalidDegree`] unless `degree` is a power of two in `[16, 2^17]`; [`Error::NoNtt`] when the
-    /// modulus is not a prime `≡ 1 (mod 2N)` that `tfhe-ntt` accepts.
+    /// modulus is not a prime `≡ 1 (mod 2N)` that the NTT backend accepts.
     pub fn new(degree: usize, modulus: Modulus) -> Result<Self, Error> {
         if !degree.is_power_of_two() || !(16..=1 << 17).contains(&degree) {
             return Err(Error::InvalidDegree { degree });
@@ -162,6 +172,12 @@ mod tests {
                 s % p
             })
             .collect()
+    }
+
+    #[test]
+    fn backend_name_follows_the_feature() {
+        let want = if cfg!(feature = "concrete-ntt") { "concrete-ntt" } else { "tfhe-ntt" };
+        assert_eq!(NTT_BACKEND, want);
     }
 
     proptest! {

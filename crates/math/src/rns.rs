@@ -453,7 +453,15 @@ mod tests {
         let conv = BaseConverter::new(from, to).unwrap();
         let single = BaseConverter::new(&from[..1], to).unwrap();
         // Within ~2^-50·Q of ±Q/2 the floating-point correction may round either way (documented).
-        for x in [0i128, 1, -1, q / 2 - (1 << 20), -(q / 2) + (1 << 20), 12_345_678_901, -987_654_321_012] {
+        let edges = [
+            i128::from(all[0].value()) / 2,
+            i128::from(all[0].value()) / 2 + 1,
+            i128::from(all[3].value()) / 2,
+        ];
+        for x in [0i128, 1, -1, q / 2 - (1 << 20), -(q / 2) + (1 << 20), 12_345_678_901, -987_654_321_012]
+            .into_iter()
+            .chain(edges)
+        {
             let n = 16;
             let input: Vec<u64> =
                 from.iter().flat_map(|m| vec![x.rem_euclid(i128::from(m.value())) as u64; n]).collect();
@@ -467,7 +475,18 @@ mod tests {
             let small = x.rem_euclid(q0);
             let centered = if small > q0 / 2 { small - q0 } else { small };
             single.convert_centered(&input[..n], &mut out, &mut scratch);
-            assert_eq!(out[0], centered.rem_euclid(i128::from(to[0].value())) as u64);
+            for (j, m) in to.iter().enumerate() {
+                assert_eq!(out[j * n], centered.rem_euclid(i128::from(m.value())) as u64, "x = {x}");
+            }
+            // From a larger prime (50 bits) to smaller ones (30, 31 bits): the reducing path.
+            let big = i128::from(to[1].value());
+            let down = BaseConverter::new(&to[1..], from).unwrap();
+            let r = x.rem_euclid(big);
+            let centered = if r > big / 2 { r - big } else { r };
+            down.convert_centered(&vec![r as u64; n], &mut out, &mut scratch);
+            for (j, m) in from.iter().enumerate() {
+                assert_eq!(out[j * n], centered.rem_euclid(i128::from(m.value())) as u64, "x = {x}");
+            }
         }
     }
 
