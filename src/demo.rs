@@ -14,7 +14,9 @@
 //!    Parkinson's (split by subject); every update delta travels as a sealed message under a fresh QKD key
 //!    ([`quantumacy_fl::Federation::run_round_over`]).
 //! 4. **Encrypted inference** ([`quantumacy_ckks`]): the federated WDBC model scores CKKS-encrypted test
-//!    patients, batched (column-packed) and one patient per ciphertext, against the plaintext polynomial.
+//!    patients, batched (column-packed, seeded symmetric encryption) and one patient per public-key ciphertext,
+//!    against the plaintext polynomial. Keys, ciphertexts and replies cross between the parties in the CKKS wire
+//!    format and are decoded under size limits against the expected parameters.
 //! 5. **Optical MPC** ([`quantumacy_optical`]): MNIST test images through the simulated optical engine at the
 //!    operating point of Sulimany et al. (< 0.1 bit leaked per weight symbol, < 0.01 per data symbol).
 //!
@@ -25,7 +27,10 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use quantumacy_ckks::lr::{LogisticModel, sigmoid3_fit};
-use quantumacy_ckks::{Encoder, Evaluator, Parameters, Preset as CkksPreset, SecretKey};
+use quantumacy_ckks::{
+    Ciphertext, Encoder, Evaluator, GaloisKeys, Parameters, Preset as CkksPreset, RelinearizationKey,
+    SecretKey,
+};
 use quantumacy_data::{DataDir, Dataset, ImageSet};
 use quantumacy_fl::{
     FederatedConfig, Federation, FlDataset, Model, Partition, RoundReport, TrainTest, prepare,
@@ -58,6 +63,10 @@ pub const AGGREGATOR: PartyId = PartyId(0);
 const SPLIT_SEED: u64 = 42;
 /// The encrypted-inference acceptance: every encrypted probability within this of the plaintext polynomial.
 pub const MAX_ABS_DP: f64 = 1e-3;
+/// Size limit the aggregator decodes a CKKS ciphertext under (a fresh one at N = 8192, 4 limbs is ≈ 346 kB).
+const CIPHERTEXT_LIMIT: usize = 1 << 20;
+/// Size limit for evaluation keys.
+const KEY_LIMIT: usize = 64 << 20;
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,11 +379,21 @@ pub struct InferenceReport {
     pub logits_outside_cubic_range: usize,
     /// Key generation (secret, public, relinearization, Galois) (ms).
     pub keygen_ms: f64,
-    /// Batched: encrypt all columns (ms).
+    /// Evaluation keys (relinearization + Galois) as sent to the aggregator (bytes).
+    pub evaluation_key_bytes: usize,
+    /// Batched upload: the column ciphertexts, seeded symmetric encryption (bytes).
+    pub batch_upload_bytes: usize,
+    /// The scored ciphertext sent back (bytes).
+    pub batch_result_bytes: usize,
+    /// Single vector: one public-key ciphertext (bytes).
+    pub single_upload_bytes: usize,
+    /// Batched: encrypt and serialize all columns (ms).
     pub batch_encrypt_ms: f64,
-    /// Batched: server evaluation per patient (ms).
+    /// Batched: the aggregator's decoding of the uploaded columns (ms).
+    pub batch_decode_ms: f64,
+    /// Batched: the aggregator's evaluation, per patient (ms).
     pub batch_eval_ms_per_patient: f64,
-    /// Batched: encrypt + evaluate + decrypt per patient (ms).
+    /// Batched: encrypt + decode + evaluate + decrypt per patient (ms).
     pub batch_e2e_ms_per_patient: f64,
     /// Patients scored one per ciphertext.
     pub single_patients: usize,
@@ -812,6 +831,8 @@ fn inference_stage(
         predicted.zip(labels).filter(|(p, l)| u8::from(*p) == **l).count() as f64 / labels.len() as f64
     };
 
+    // The hospital makes the keys and sends the evaluation keys; the aggregator decodes them under a size limit
+    // against the parameters it expects.
     let params = Parameters::preset(CkksPreset::N8192Depth3)?;
     let t = Instant::now();
     let sk = SecretKey::generate(&params, rng);
@@ -819,29 +840,54 @@ fn inference_stage(
     let rlk = sk.relinearization_key(rng);
     let gk = sk.galois_keys(&lr.rotation_steps(), false, rng);
     let keygen_ms = ms(t);
+    let (rlk_bytes, gk_bytes) = (rlk.to_bytes(&params)?, gk.to_bytes(&params)?);
+    let server_rlk = RelinearizationKey::from_bytes(&rlk_bytes, &params, KEY_LIMIT)?;
+    let server_gk = GaloisKeys::from_bytes(&gk_bytes, &params, KEY_LIMIT)?;
     let (enc, eval) = (Encoder::new(&params), Evaluator::new(&params));
     progress.advance();
 
+    // Batched: column j holds feature j of every patient, encrypted with the secret key (seeded: half size).
     let t = Instant::now();
-    let columns = lr.encrypt_batch(&params, &enc, &pk, &patients, rng)?;
+    let mut column = vec![0.0; patients.len()];
+    let mut upload = Vec::with_capacity(d);
+    for j in 0..d {
+        for (c, x) in column.iter_mut().zip(&patients) {
+            *c = x[j];
+        }
+        let pt = enc.encode_real(&params, &column, params.scale(), params.max_level())?;
+        upload.push(sk.encrypt(&pt, rng)?.to_bytes(&params)?);
+    }
     let batch_encrypt_ms = ms(t);
     let t = Instant::now();
-    let scored = lr.eval_batch(&eval, &columns, &rlk)?;
-    let batch_eval_ms = ms(t);
+    let columns: Vec<Ciphertext> = upload
+        .iter()
+        .map(|bytes| Ciphertext::from_bytes(bytes, &params, CIPHERTEXT_LIMIT))
+        .collect::<Result<_, _>>()?;
+    let batch_decode_ms = ms(t);
     let t = Instant::now();
+    let result = lr.eval_batch(&eval, &columns, &server_rlk)?;
+    let batch_eval_ms = ms(t);
+    let reply = result.to_bytes(&params)?;
+    let t = Instant::now();
+    let scored = Ciphertext::from_bytes(&reply, &params, CIPHERTEXT_LIMIT)?;
     let probabilities = enc.decode_real(&params, &sk.decrypt(&scored)?)?;
     let batch_decrypt_ms = ms(t);
     let encrypted = &probabilities[..patients.len()];
     progress.advance();
 
+    // Single vector: one patient per public-key ciphertext, rotate-and-sum on the aggregator.
     let single = config.single_patients().min(patients.len());
-    let (mut single_ms, mut max_abs_dp_single) = (Vec::with_capacity(single), 0.0f64);
+    let (mut single_ms, mut max_abs_dp_single, mut single_upload_bytes) =
+        (Vec::with_capacity(single), 0.0f64, 0);
     for (x, p) in patients.iter().zip(&poly).take(single) {
         let t = Instant::now();
-        let ct = lr.encrypt_single(&params, &enc, &pk, x, rng)?;
-        let scored = lr.eval_single(&eval, &enc, &ct, &rlk, &gk)?;
+        let sent = lr.encrypt_single(&params, &enc, &pk, x, rng)?.to_bytes(&params)?;
+        let ct = Ciphertext::from_bytes(&sent, &params, CIPHERTEXT_LIMIT)?;
+        let reply = lr.eval_single(&eval, &enc, &ct, &server_rlk, &server_gk)?.to_bytes(&params)?;
+        let scored = Ciphertext::from_bytes(&reply, &params, CIPHERTEXT_LIMIT)?;
         let got = enc.decode_real(&params, &sk.decrypt(&scored)?)?[0];
         single_ms.push(ms(t));
+        single_upload_bytes = sent.len();
         max_abs_dp_single = max_abs_dp_single.max((got - p).abs());
         progress.advance();
     }
@@ -867,9 +913,14 @@ fn inference_stage(
         sigmoid,
         logits_outside_cubic_range: logits.iter().filter(|y| y.abs() > sign_range).count(),
         keygen_ms,
+        evaluation_key_bytes: rlk_bytes.len() + gk_bytes.len(),
+        batch_upload_bytes: upload.iter().map(Vec::len).sum(),
+        batch_result_bytes: reply.len(),
+        single_upload_bytes,
         batch_encrypt_ms,
         batch_eval_ms_per_patient: batch_eval_ms / n,
-        batch_e2e_ms_per_patient: (batch_encrypt_ms + batch_eval_ms + batch_decrypt_ms) / n,
+        batch_decode_ms,
+        batch_e2e_ms_per_patient: (batch_encrypt_ms + batch_decode_ms + batch_eval_ms + batch_decrypt_ms) / n,
         single_patients: single,
         single_e2e_ms: single_ms.get(single_ms.len() / 2).copied().unwrap_or(f64::NAN),
     })

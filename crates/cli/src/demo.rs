@@ -166,6 +166,16 @@ fn human(r: &DemoReport) -> String {
     );
     let _ = writeln!(
         s,
+        "   sent: evaluation keys {:.1} MB, {} seeded column ciphertexts {:.2} MB ({:.0} B per patient), reply {:.0} kB; single vector {:.0} kB",
+        e.evaluation_key_bytes as f64 / 1e6,
+        e.features,
+        e.batch_upload_bytes as f64 / 1e6,
+        e.batch_upload_bytes as f64 / e.patients as f64,
+        e.batch_result_bytes as f64 / 1e3,
+        e.single_upload_bytes as f64 / 1e3
+    );
+    let _ = writeln!(
+        s,
         "   per patient: batched eval {:.3} ms (enc+eval+dec {:.3} ms); single vector {:.1} ms e2e ({} patients)",
         e.batch_eval_ms_per_patient, e.batch_e2e_ms_per_patient, e.single_e2e_ms, e.single_patients
     );
