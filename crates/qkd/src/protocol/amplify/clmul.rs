@@ -83,9 +83,19 @@ impl Kernel for Pclmul {
 /// lane-selecting immediate of `pclmulqdq`, with no moves between general-purpose and vector registers.
 #[cfg(all(target_arch = "x86_64", target_feature = "pclmulqdq"))]
 mod leaf {
-    use std::array::from_fn;
-
     use safe_arch::{m128i, mul_i64_carryless_m128i, shuffle_ai_f32_all_m128i};
+
+    /// `[f(0), …, f(n − 1)]` as a loop: `std::array::from_fn` is not always inlined, and a call per array costs
+    /// more than the XORs it computes.
+    macro_rules! build {
+        ($n:expr, |$j:ident| $e:expr) => {{
+            let mut out = [Default::default(); $n];
+            for ($j, o) in out.iter_mut().enumerate() {
+                *o = $e;
+            }
+            out
+        }};
+    }
 
     /// 2 × 2 with a = (d₀, d₁), b = (d₁, d₂), x = (x₀, x₁).
     #[inline(always)]
@@ -108,18 +118,22 @@ mod leaf {
             fn $name(a: &[m128i; $k - 1], b: &[m128i; $k - 1], x: &[m128i; $k / 2]) -> [m128i; $k] {
                 const H: usize = $k / 2;
                 const Q: usize = H / 2;
-                let p0 = $sub(&from_fn(|j| a[j + Q]), &from_fn(|j| b[j + Q]), &from_fn(|j| x[j] ^ x[j + Q]));
+                let p0 = $sub(
+                    &build!(H - 1, |j| a[j + Q]),
+                    &build!(H - 1, |j| b[j + Q]),
+                    &build!(Q, |j| x[j] ^ x[j + Q]),
+                );
                 let p1 = $sub(
-                    &from_fn(|j| a[j] ^ a[j + Q]),
-                    &from_fn(|j| b[j] ^ b[j + Q]),
-                    &from_fn(|j| x[j + Q]),
+                    &build!(H - 1, |j| a[j] ^ a[j + Q]),
+                    &build!(H - 1, |j| b[j] ^ b[j + Q]),
+                    &build!(Q, |j| x[j + Q]),
                 );
                 let p2 = $sub(
-                    &from_fn(|j| a[j + H] ^ a[j + Q]),
-                    &from_fn(|j| b[j + H] ^ b[j + Q]),
-                    &from_fn(|j| x[j]),
+                    &build!(H - 1, |j| a[j + H] ^ a[j + Q]),
+                    &build!(H - 1, |j| b[j + H] ^ b[j + Q]),
+                    &build!(Q, |j| x[j]),
                 );
-                from_fn(|i| if i < H { p0[i] ^ p1[i] } else { p0[i - H] ^ p2[i - H] })
+                build!($k, |i| if i < H { p0[i] ^ p1[i] } else { p0[i - H] ^ p2[i - H] })
             }
         };
     }
@@ -136,9 +150,9 @@ mod leaf {
     #[inline(always)]
     pub(super) fn t8(d: &[u64], x: &[u64], y: &mut [m128i]) {
         let (d, x, y) = (&d[..15], &x[..8], &mut y[..8]);
-        let a: [m128i; 7] = from_fn(|j| pair(d, 2 * j));
-        let b: [m128i; 7] = from_fn(|j| pair(d, 2 * j + 1));
-        let x: [m128i; 4] = from_fn(|j| pair(x, 2 * j));
+        let a: [m128i; 7] = build!(7, |j| pair(d, 2 * j));
+        let b: [m128i; 7] = build!(7, |j| pair(d, 2 * j + 1));
+        let x: [m128i; 4] = build!(4, |j| pair(x, 2 * j));
         for (yi, o) in y.iter_mut().zip(r8(&a, &b, &x)) {
             *yi ^= o;
         }
@@ -154,7 +168,7 @@ mod leaf {
                 let (x0, x1) = x.split_at(H);
                 let (y0, y1) = y.split_at_mut(H);
                 let m = &d[H..3 * H - 1];
-                let xs: [u64; H] = from_fn(|i| x0[i] ^ x1[i]);
+                let xs: [u64; H] = build!(H, |i| x0[i] ^ x1[i]);
                 for (b, &a) in y1.iter_mut().zip(y0.iter()) {
                     *b ^= a;
                 }
@@ -162,9 +176,9 @@ mod leaf {
                 for (b, &a) in y1.iter_mut().zip(y0.iter()) {
                     *b ^= a;
                 }
-                let du: [u64; 2 * H - 1] = from_fn(|i| d[i] ^ m[i]);
+                let du: [u64; 2 * H - 1] = build!(2 * H - 1, |i| d[i] ^ m[i]);
                 $sub(&du, x1, y0);
-                let dl: [u64; 2 * H - 1] = from_fn(|i| d[i + 2 * H] ^ m[i]);
+                let dl: [u64; 2 * H - 1] = build!(2 * H - 1, |i| d[i + 2 * H] ^ m[i]);
                 $sub(&dl, x0, y1);
             }
         };
