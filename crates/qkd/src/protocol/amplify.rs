@@ -19,8 +19,9 @@
 //! (L = rows + cols − 1), i.e. entries cols − 1 … cols + rows − 2 of the polynomial product t·x over GF(2).
 //! Two backends ([`Backend`]):
 //! - [`Backend::Clmul`]: bit-packed, 64 bits per word; the product of the word-level Toeplitz matrix with the
-//!   packed input by transposed Karatsuba (Hanrot, Quercia, Zimmermann, AAECC 14, 415 (2004)) down to 16 × 16
-//!   words, whose 64 × 64-bit carry-less products are `pclmulqdq` instructions. Compiled only when the build
+//!   packed input by transposed Karatsuba (Hanrot, Quercia, Zimmermann, AAECC 14, 415 (2004)) down to single
+//!   words, whose 64 × 64-bit carry-less products are `pclmulqdq` instructions (the last levels, 8 × 8 blocks, on
+//!   vector registers with the operands in lane pairs). Compiled only when the build
 //!   enables the `pclmulqdq` target feature: the workspace's `.cargo/config.toml` does so on x86-64 (every x86-64
 //!   CPU since 2010 has it); a crate depending on this one gets it with `RUSTFLAGS="-C target-feature=+pclmulqdq"`
 //!   or `-C target-cpu=native`, and the portable backend otherwise.

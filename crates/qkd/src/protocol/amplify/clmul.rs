@@ -8,9 +8,10 @@
 //! P₀ = M·(x₀ + x₁), P₁ = (U − M)·x₁, P₂ = (L − M)·x₀, y = (P₀ + P₁, P₀ + P₂),
 //!
 //! three half-size products instead of four (the transpose of Karatsuba's formula; over GF(2) "−" is XOR), so
-//! O(k^log₂3) word products. The recursion stops at blocks of at most [`BASE`] words, handed to a [`Kernel`]:
-//! with `pclmulqdq`, four more Karatsuba levels unrolled on registers (81 instructions per 16 × 16 block); in
-//! tests, a shift-and-add schoolbook product.
+//! O(k^log₂3) word products. The recursion stops at blocks of at most [`Kernel::BASE`] words, handed to a
+//! [`Kernel`]: with `pclmulqdq`, 64 words, whose last six Karatsuba levels have their sizes fixed at compile time
+//! (three on stack arrays, three on registers, 27 instructions per 8 × 8 block); in tests, 16 words and a
+//! shift-and-add schoolbook product.
 //!
 //! [`PackedToeplitz`] maps a bit-level Toeplitz product onto this word-level one.
 //!
@@ -19,17 +20,16 @@
 
 use crate::bits::BitVec;
 
-/// Base-case size in words: blocks of 9 to 16 words (fewer for small inputs) end the recursion, zero-padded to 16
-/// for the unrolled `pclmulqdq` leaf (tuned on an AMD EPYC Zen 1: 16 beats 8 and 32).
-const BASE: usize = 16;
-
 /// A 64 × 64 → 128-bit carry-less multiplier, applied to a whole base-case block.
 pub(super) trait Kernel {
     /// A 128-bit product as the kernel holds it (a vector register for `pclmulqdq`).
     type Acc: Copy + Default + std::ops::BitXorAssign + Into<u128>;
 
-    /// y_i ^= ⊕_{v < b} d\[i − v + b − 1\] ⊗ x_v for i < b, where b = `x.len()` ≤ [`BASE`], `d.len()` = 2b − 1
-    /// and `y.len()` = b.
+    /// Largest block [`Kernel::base`] takes: the recursion stops at blocks of this many words or fewer.
+    const BASE: usize;
+
+    /// y_i ^= ⊕_{v < b} d\[i − v + b − 1\] ⊗ x_v for i < b, where b = `x.len()` ≤ [`Kernel::BASE`] is a power of
+    /// two, `d.len()` = 2b − 1 and `y.len()` = b.
     fn base(d: &[u64], x: &[u64], y: &mut [Self::Acc]);
 }
 
@@ -43,80 +43,150 @@ pub(super) struct Pclmul;
 impl Kernel for Pclmul {
     type Acc = safe_arch::m128i;
 
+    const BASE: usize = 64;
+
     #[inline]
     fn base(d: &[u64], x: &[u64], y: &mut [safe_arch::m128i]) {
-        let out = if let (Ok(d), Ok(x)) = (<&[u64; 2 * BASE - 1]>::try_from(d), <&[u64; BASE]>::try_from(x)) {
-            leaf::t16(d, x)
-        } else {
-            // A smaller block, zero-padded to BASE: extra columns (x = 0) add nothing, extra rows are dropped,
-            // and T′_iv = d′[i − v + BASE − 1] = d[i − v + b − 1] puts d at offset BASE − b.
-            let mut dp = [0u64; 2 * BASE - 1];
-            dp[BASE - x.len()..][..d.len()].copy_from_slice(d);
-            let mut xp = [0u64; BASE];
-            xp[..x.len()].copy_from_slice(x);
-            leaf::t16(&dp, &xp)
-        };
-        for (yi, o) in y.iter_mut().zip(out) {
-            *yi ^= o;
+        match x.len() {
+            64 => leaf::t64(d, x, y),
+            32 => leaf::t32(d, x, y),
+            16 => leaf::t16(d, x, y),
+            8 => leaf::t8(d, x, y),
+            b => {
+                // A smaller block (only for inputs under 8 words), zero-padded to 8: extra columns (x = 0) add
+                // nothing, extra rows are dropped, and T′_iv = d′[i − v + 7] = d[i − v + b − 1] puts d at
+                // offset 8 − b.
+                let mut dp = [0u64; 15];
+                dp[8 - b..][..d.len()].copy_from_slice(d);
+                let mut xp = [0u64; 8];
+                xp[..b].copy_from_slice(x);
+                let mut yp = [safe_arch::m128i::default(); 8];
+                leaf::t8(&dp, &xp, &mut yp);
+                for (yi, &o) in y.iter_mut().zip(&yp) {
+                    *yi ^= o;
+                }
+            }
         }
     }
 }
 
-/// The last four levels of the recursion unrolled: 16 × 16 words in 81 `pclmulqdq`, the operand sums on
-/// general-purpose registers.
+/// The last six levels of the recursion with sizes fixed at compile time: blocks of 64, 32 and 16 words split
+/// as in [`square`] on stack arrays, and 8 × 8 blocks on registers, 27 `pclmulqdq` each.
+///
+/// On registers a block of 2b − 1 diagonals is held as pairs of words, A_j = (d_2j, d_2j+1) and
+/// B_j = (d_2j+1, d_2j+2) for j < b − 1, so that every diagonal sum of the transposed Karatsuba step is one
+/// 128-bit XOR, and the 2 × 2 step
+///
+/// P₀ = d₁ ⊗ (x₀ + x₁), P₁ = (d₀ + d₁) ⊗ x₁, P₂ = (d₁ + d₂) ⊗ x₀
+///
+/// takes its operands straight from the lanes of A₀ + B₀ = (d₀ + d₁, d₁ + d₂), B₀ and (x₀, x₁) through the
+/// lane-selecting immediate of `pclmulqdq`, with no moves between general-purpose and vector registers.
 #[cfg(all(target_arch = "x86_64", target_feature = "pclmulqdq"))]
 mod leaf {
-    use std::array::from_fn;
+    use safe_arch::{m128i, mul_i64_carryless_m128i, shuffle_ai_f32_all_m128i};
 
-    use safe_arch::{m128i, mul_i64_carryless_m128i};
-
-    /// 64 × 64 → 128-bit carry-less product.
-    #[inline(always)]
-    fn mul(a: u64, b: u64) -> m128i {
-        mul_i64_carryless_m128i::<0>(m128i::from(u128::from(a)), m128i::from(u128::from(b)))
+    /// `[f(0), …, f(n − 1)]` as a loop: `std::array::from_fn` is not always inlined, and a call per array costs
+    /// more than the XORs it computes.
+    macro_rules! build {
+        ($n:expr, |$j:ident| $e:expr) => {{
+            let mut out = [Default::default(); $n];
+            for ($j, o) in out.iter_mut().enumerate() {
+                *o = $e;
+            }
+            out
+        }};
     }
 
-    /// 2 × 2: P₀ = M(x₀ + x₁), P₁ = (U − M)x₁, P₂ = (L − M)x₀ with U = d₀, M = d₁, L = d₂.
+    /// 2 × 2 with a = (d₀, d₁), b = (d₁, d₂), x = (x₀, x₁).
     #[inline(always)]
-    fn t2(d: [u64; 3], x: [u64; 2]) -> [m128i; 2] {
-        let p0 = mul(d[1], x[0] ^ x[1]);
-        let p1 = mul(d[0] ^ d[1], x[1]);
-        let p2 = mul(d[2] ^ d[1], x[0]);
+    fn r2(a: &[m128i; 1], b: &[m128i; 1], x: &[m128i; 1]) -> [m128i; 2] {
+        let (b, x) = (b[0], x[0]);
+        let s = a[0] ^ b;
+        // (x₀ + x₁, x₀ + x₁): the lanes swapped and added.
+        let xs = x ^ shuffle_ai_f32_all_m128i::<0x4E>(x);
+        let p0 = mul_i64_carryless_m128i::<0x00>(b, xs);
+        let p1 = mul_i64_carryless_m128i::<0x10>(s, x);
+        let p2 = mul_i64_carryless_m128i::<0x01>(s, x);
         [p0 ^ p1, p0 ^ p2]
     }
 
+    /// One transposed Karatsuba step on register pairs: `$name` takes a block of `$k` words (A, B: `$k` − 1
+    /// pairs each; x: `$k` / 2 pairs) and calls `$sub` on the three half blocks M, U − M, L − M.
+    macro_rules! register_step {
+        ($name:ident, $sub:ident, $k:expr) => {
+            #[inline(always)]
+            fn $name(a: &[m128i; $k - 1], b: &[m128i; $k - 1], x: &[m128i; $k / 2]) -> [m128i; $k] {
+                const H: usize = $k / 2;
+                const Q: usize = H / 2;
+                let p0 = $sub(
+                    &build!(H - 1, |j| a[j + Q]),
+                    &build!(H - 1, |j| b[j + Q]),
+                    &build!(Q, |j| x[j] ^ x[j + Q]),
+                );
+                let p1 = $sub(
+                    &build!(H - 1, |j| a[j] ^ a[j + Q]),
+                    &build!(H - 1, |j| b[j] ^ b[j + Q]),
+                    &build!(Q, |j| x[j + Q]),
+                );
+                let p2 = $sub(
+                    &build!(H - 1, |j| a[j + H] ^ a[j + Q]),
+                    &build!(H - 1, |j| b[j + H] ^ b[j + Q]),
+                    &build!(Q, |j| x[j]),
+                );
+                build!($k, |i| if i < H { p0[i] ^ p1[i] } else { p0[i - H] ^ p2[i - H] })
+            }
+        };
+    }
+    register_step!(r4, r2, 4);
+    register_step!(r8, r4, 8);
+
+    /// (w_i, w_i+1) as a vector.
     #[inline(always)]
-    fn t4(d: [u64; 7], x: [u64; 4]) -> [m128i; 4] {
-        let p0 = t2(from_fn(|i| d[i + 2]), from_fn(|i| x[i] ^ x[i + 2]));
-        let p1 = t2(from_fn(|i| d[i] ^ d[i + 2]), [x[2], x[3]]);
-        let p2 = t2(from_fn(|i| d[i + 4] ^ d[i + 2]), [x[0], x[1]]);
-        [p0[0] ^ p1[0], p0[1] ^ p1[1], p0[0] ^ p2[0], p0[1] ^ p2[1]]
+    fn pair(w: &[u64], i: usize) -> m128i {
+        m128i::from([w[i], w[i + 1]])
     }
 
+    /// y ^= T·x for an 8 × 8 block (`d`: 15 words).
     #[inline(always)]
-    pub(super) fn t16(d: &[u64; 31], x: &[u64; 16]) -> [m128i; 16] {
-        let p0 = t8(&from_fn(|i| d[i + 8]), &from_fn(|i| x[i] ^ x[i + 8]));
-        let p1 = t8(&from_fn(|i| d[i] ^ d[i + 8]), &from_fn(|i| x[i + 8]));
-        let p2 = t8(&from_fn(|i| d[i + 16] ^ d[i + 8]), &from_fn(|i| x[i]));
-        from_fn(|i| if i < 8 { p0[i] ^ p1[i] } else { p0[i - 8] ^ p2[i - 8] })
+    pub(super) fn t8(d: &[u64], x: &[u64], y: &mut [m128i]) {
+        let (d, x, y) = (&d[..15], &x[..8], &mut y[..8]);
+        let a: [m128i; 7] = build!(7, |j| pair(d, 2 * j));
+        let b: [m128i; 7] = build!(7, |j| pair(d, 2 * j + 1));
+        let x: [m128i; 4] = build!(4, |j| pair(x, 2 * j));
+        for (yi, o) in y.iter_mut().zip(r8(&a, &b, &x)) {
+            *yi ^= o;
+        }
     }
 
-    #[inline(always)]
-    fn t8(d: &[u64; 15], x: &[u64; 8]) -> [m128i; 8] {
-        let p0 = t4(from_fn(|i| d[i + 4]), from_fn(|i| x[i] ^ x[i + 4]));
-        let p1 = t4(from_fn(|i| d[i] ^ d[i + 4]), from_fn(|i| x[i + 4]));
-        let p2 = t4(from_fn(|i| d[i + 8] ^ d[i + 4]), from_fn(|i| x[i]));
-        [
-            p0[0] ^ p1[0],
-            p0[1] ^ p1[1],
-            p0[2] ^ p1[2],
-            p0[3] ^ p1[3],
-            p0[0] ^ p2[0],
-            p0[1] ^ p2[1],
-            p0[2] ^ p2[2],
-            p0[3] ^ p2[3],
-        ]
+    /// One transposed Karatsuba step of [`super::square`] with the size `$k` fixed, on stack arrays.
+    macro_rules! stack_step {
+        ($name:ident, $sub:ident, $k:expr, $inline:meta) => {
+            #[$inline]
+            pub(super) fn $name(d: &[u64], x: &[u64], y: &mut [m128i]) {
+                const H: usize = $k / 2;
+                let (d, x, y) = (&d[..2 * $k - 1], &x[..$k], &mut y[..$k]);
+                let (x0, x1) = x.split_at(H);
+                let (y0, y1) = y.split_at_mut(H);
+                let m = &d[H..3 * H - 1];
+                let xs: [u64; H] = build!(H, |i| x0[i] ^ x1[i]);
+                for (b, &a) in y1.iter_mut().zip(y0.iter()) {
+                    *b ^= a;
+                }
+                $sub(m, &xs, y0);
+                for (b, &a) in y1.iter_mut().zip(y0.iter()) {
+                    *b ^= a;
+                }
+                let du: [u64; 2 * H - 1] = build!(2 * H - 1, |i| d[i] ^ m[i]);
+                $sub(&du, x1, y0);
+                let dl: [u64; 2 * H - 1] = build!(2 * H - 1, |i| d[i + 2 * H] ^ m[i]);
+                $sub(&dl, x0, y1);
+            }
+        };
     }
+    // Inlining tuned on an AMD EPYC (Zen): 16 into 32, 32 and 64 as calls.
+    stack_step!(t16, t8, 16, inline(always));
+    stack_step!(t32, t16, 32, inline(never));
+    stack_step!(t64, t32, 64, inline(never));
 }
 
 /// Shift-and-add carry-less multiplication: the reference kernel for the recursion's tests.
@@ -126,6 +196,8 @@ pub(super) struct Portable;
 #[cfg(test)]
 impl Kernel for Portable {
     type Acc = u128;
+
+    const BASE: usize = 16;
 
     fn base(d: &[u64], x: &[u64], y: &mut [u128]) {
         let b = x.len();
@@ -181,8 +253,10 @@ impl PackedToeplitz {
 /// y = T·x for the rows × cols word Toeplitz matrix T_iv = d\[i − v + cols − 1\] (rows = `y.len()`,
 /// cols = `x.len()`, `d.len()` = rows + cols − 1; entries of d past its end count as zero).
 ///
-/// The matrix is zero-padded to whole tiles of k = b·2^ℓ words (b ≤ [`BASE`]), k the smallest such size covering
-/// the shorter side, and each k × k tile goes through the transposed Karatsuba recursion.
+/// The matrix is zero-padded to whole tiles of k words, k the smallest power of two (at least 8) covering the
+/// shorter side, and each k × k tile goes through the transposed Karatsuba recursion. (A tile of b·2^ℓ words with
+/// b not a power of two would save no word product: the recursion ends in blocks of b ≤ [`Kernel::BASE`] words,
+/// each of them as costly as one of the next power of two.)
 pub(super) fn tmvp<K: Kernel>(d: &[u64], x: &[u64], y: &mut [u128]) {
     let (rows, cols) = (y.len(), x.len());
     y.fill(0);
@@ -218,20 +292,16 @@ pub(super) fn tmvp<K: Kernel>(d: &[u64], x: &[u64], y: &mut [u128]) {
     std::hint::black_box((&x_p, &y_p, &scratch));
 }
 
-/// The smallest k = b·2^ℓ ≥ s with b ≤ [`BASE`].
+/// The smallest power of two k ≥ max(s, 8).
 fn tile_size(s: usize) -> usize {
-    let mut levels = 0;
-    while s.div_ceil(1 << levels) > BASE {
-        levels += 1;
-    }
-    s.div_ceil(1 << levels) << levels
+    s.max(8).next_power_of_two()
 }
 
-/// y ^= T·x for a square Toeplitz matrix of size k = `x.len()` (k = b·2^ℓ, b ≤ [`BASE`]) given by its 2k − 1
-/// diagonals `d`; `scratch` holds at least 3k words.
+/// y ^= T·x for a square Toeplitz matrix of size k = `x.len()` (a power of two) given by its 2k − 1 diagonals `d`;
+/// `scratch` holds at least 3k words.
 fn square<K: Kernel>(d: &[u64], x: &[u64], y: &mut [K::Acc], scratch: &mut [u64]) {
     let k = x.len();
-    if k <= BASE {
+    if k <= K::BASE {
         K::base(d, x, y);
         return;
     }
@@ -296,7 +366,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
-        fn recursion_equals_schoolbook(rows in 1usize..90, cols in 1usize..90, seed in any::<u64>()) {
+        fn recursion_equals_schoolbook(rows in 1usize..300, cols in 1usize..300, seed in any::<u64>()) {
             let d = words(rows + cols - 1, seed);
             let x = words(cols, seed.rotate_left(7));
             let mut y = vec![0u128; rows];
@@ -311,16 +381,32 @@ mod tests {
         }
     }
 
+    /// Every block size the `pclmulqdq` kernel takes, including the zero-padded ones below 8 words.
+    #[cfg(all(target_arch = "x86_64", target_feature = "pclmulqdq"))]
     #[test]
-    fn tile_sizes_cover_with_small_padding() {
-        assert_eq!(tile_size(1), 1);
-        assert_eq!(tile_size(BASE), BASE);
-        assert_eq!(tile_size(BASE + 1), 2 * (BASE / 2 + 1));
-        assert_eq!(tile_size(7_814), 8_192);
-        for s in 1..5_000 {
-            let k = tile_size(s);
-            assert!(k >= s && (k - s) * BASE / 2 <= s, "s = {s}, k = {k}");
+    fn pclmul_blocks_equal_the_portable_kernel() {
+        for b in (1..8).chain([8, 16, 32, 64]) {
+            for seed in 0..4 {
+                let (d, x) = (words(2 * b - 1, seed), words(b, seed ^ 0x55));
+                let start = words(b, seed ^ 0xaa);
+                let mut expected: Vec<u128> = start.iter().map(|&w| u128::from(w) << 32).collect();
+                let mut hw: Vec<safe_arch::m128i> = expected.iter().map(|&w| w.into()).collect();
+                Portable::base(&d, &x, &mut expected);
+                Pclmul::base(&d, &x, &mut hw);
+                let hw: Vec<u128> = hw.into_iter().map(Into::into).collect();
+                assert_eq!(hw, expected, "b = {b}");
+            }
         }
+    }
+
+    #[test]
+    fn tile_sizes_are_the_next_powers_of_two() {
+        assert_eq!(tile_size(1), 8);
+        assert_eq!(tile_size(8), 8);
+        assert_eq!(tile_size(9), 16);
+        assert_eq!(tile_size(64), 64);
+        assert_eq!(tile_size(65), 128);
+        assert_eq!(tile_size(7_814), 8_192);
     }
 
     #[test]
