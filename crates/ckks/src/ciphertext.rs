@@ -9,7 +9,7 @@
 //! rounding (ModDown, as SEAL's `encrypt_zero_asymmetric` + `divide_and_round_q_last`), so `v·e + e_0 + e_1·s`
 //! shrinks by `P` and the fresh noise is the rounding term `r_0 + r_1·s`, `r_i` uniform in `[−1/2, 1/2]`:
 //! variance `(1 + h)/12 ≈ N/18` per coefficient for a ternary secret of Hamming weight `h ≈ 2N/3` (pinned by a
-//! test). That is the floor of this construction: at `N = 8192`, Δ = 2^40 the worst slot of 4096 is 26.7–27.0
+//! test). That is the floor of this construction: at `N = 8192`, Δ = 2^40 the worst slot of 4096 is 26.55–27.25
 //! bits (the slot error is a product `r̂_1·ŝ`, heavier-tailed than a Gaussian), against 30.4 bits for seeded
 //! symmetric encryption whose noise is `e` alone (σ = 3.2).
 //!

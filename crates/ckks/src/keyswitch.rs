@@ -78,9 +78,8 @@ pub(crate) fn key_switch_ext(
     with_scratch(|sc| {
         let c_coeff = sized(&mut sc.coeff, c.as_slice().len());
         c_coeff.copy_from_slice(c.as_slice());
-        for (i, limb) in c_coeff.chunks_exact_mut(n).enumerate() {
-            ld.basis.plan(i).inverse(limb);
-        }
+        ld.basis.inverse_limbs(c_coeff);
+        let c_coeff: &[u64] = c_coeff;
         let max_group = ld.digits.iter().map(|g| g.group.len()).max().unwrap_or(0);
         let d = sized(&mut sc.d, ext_len * n);
         let input = sized(&mut sc.input, max_group * n);

@@ -221,7 +221,7 @@ pub(crate) struct DownRescale {
     pub(crate) inv: Vec<(u64, u64)>,
 }
 
-/// SHA-256 of `"quantumacy-ckks/params/v1" ‖ N ‖ dnum ‖ bits(Δ) ‖ #chain ‖ q_0 … q_L ‖ #special ‖ p_0 …`, each
+/// SHA-256 of `"quantumacy-ckks/params/v1" ‖ N ‖ dnum ‖ Δ (IEEE-754 bits) ‖ #chain ‖ q_0 … q_L ‖ #special ‖ p_0 …`, each
 /// number as 8 little-endian bytes.
 fn parameter_digest(
     degree: usize,

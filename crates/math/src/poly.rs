@@ -251,7 +251,7 @@ impl Poly<Ntt> {
 }
 
 /// Applies `f(i, limb_i)` to every limb, in parallel with the `parallel` feature.
-fn for_each_limb<F: Fn(usize, &mut [u64]) + Sync + Send>(data: &mut [u64], degree: usize, f: F) {
+pub(crate) fn for_each_limb<F: Fn(usize, &mut [u64]) + Sync + Send>(data: &mut [u64], degree: usize, f: F) {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;

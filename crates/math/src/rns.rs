@@ -105,6 +105,16 @@ impl RnsBasis {
         &self.plans[i]
     }
 
+    /// Inverse NTT, in place, of every limb of limb-major residues over this basis (`N·#basis` words; the limbs
+    /// in parallel with the `parallel` feature): [`crate::Poly::into_coeff`] on a caller's buffer.
+    ///
+    /// # Panics
+    /// If `data.len() ≠ N·#basis` (a bug in the caller).
+    pub fn inverse_limbs(&self, data: &mut [u64]) {
+        assert_eq!(data.len(), self.degree() * self.len(), "limb-major buffer of the wrong length");
+        crate::poly::for_each_limb(data, self.degree(), |i, limb| self.plans[i].inverse(limb));
+    }
+
     /// `log2 Q`.
     pub fn log2_product(&self) -> f64 {
         self.moduli.iter().map(|m| (m.value() as f64).log2()).sum()
@@ -488,6 +498,20 @@ mod tests {
                 assert_eq!(out[j * n], centered.rem_euclid(i128::from(m.value())) as u64, "x = {x}");
             }
         }
+    }
+
+    #[test]
+    fn inverse_limbs_equals_into_coeff() {
+        let b = basis3();
+        let data: Vec<u64> = b
+            .moduli()
+            .iter()
+            .flat_map(|m| (0..16u64).map(move |k| k.wrapping_mul(0x9e37_79b9_7f4a_7c15) % m.value()))
+            .collect();
+        let poly = crate::Poly::<crate::Ntt>::from_residues(data.clone(), &b).unwrap();
+        let mut buf = data;
+        b.inverse_limbs(&mut buf);
+        assert_eq!(buf, poly.into_coeff(&b).as_slice());
     }
 
     #[test]
