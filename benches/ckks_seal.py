@@ -304,7 +304,7 @@ def compare(args):
     ob, sb = ours["ciphertext_bytes"], seal["ciphertext_bytes"]
     print(f"{'ciphertext bytes, public-key fresh':36} {ob['public_key']:12} {sb['public_key']:12}")
     print(f"{'ciphertext bytes, seeded fresh':36} {ob['seeded']:12} {sb['seeded']:12}")
-    print("ours: packed size (wire format pending); SEAL: Ciphertext.save, default compression")
+    print("ours: wire-format length (quantumacy_ckks::wire); SEAL: Ciphertext.save, default compression")
 
 
 def main():
