@@ -165,6 +165,14 @@ pub enum DemoError {
         /// The protocol's abort reason.
         reason: String,
     },
+    /// Even the optimal source settings give no finite key for this distance and pulse budget.
+    #[error("no finite key is possible at {distance_km} km with {pulses} pulses per link")]
+    NoFiniteKey {
+        /// Link length (km).
+        distance_km: f64,
+        /// Pulses per link.
+        pulses: u64,
+    },
     /// The two ends of a link hold different keys (reconciliation failed undetected — never expected).
     #[error("QKD link to hospital {hospital}: the two ends' keys differ")]
     KeysDiffer {
@@ -600,10 +608,9 @@ fn key_stage(
             security: Security::Fixed(defaults.eps_sec),
         },
     )?;
-    let source = finite.optimal_source(DISTANCE_KM, pulses as f64)?.ok_or_else(|| DemoError::NoKey {
-        hospital: 1,
-        reason: format!("no finite key at {DISTANCE_KM} km with {pulses} pulses"),
-    })?;
+    let source = finite
+        .optimal_source(DISTANCE_KM, pulses as f64)?
+        .ok_or(DemoError::NoFiniteKey { distance_km: DISTANCE_KM, pulses })?;
     let link = LinkConfig::new(system, DISTANCE_KM, source, Protocol::Bb84)?;
 
     let mut links = Vec::with_capacity(HOSPITALS);
