@@ -57,8 +57,6 @@ fn quick_demo_meets_every_stage_figure() {
         assert_eq!(f.sealed_updates, 10 * demo::HOSPITALS);
         assert!(f.rounds.iter().all(|round| round.clients == demo::HOSPITALS && round.rejected.is_empty()));
     }
-    // Each sealed message consumed exactly one 256-bit QKD key: 1 record + 2 × 10 rounds per hospital 1.
-    // (Checked through the report: keys are cut from the final key, and none is ever reused.)
 
     // 4. Encrypted inference: same labels as the plaintext polynomial, |Δp| ≤ 1e-3, accuracy as plaintext.
     let e = &r.encrypted;
