@@ -2,24 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers outside #[test] fns")]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-use serde_json::Value;
-
-fn quantumacy(args: &[&str]) -> Output {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
-    Command::new(env!("CARGO_BIN_EXE_quantumacy"))
-        .args(args)
-        .args(["--data-dir", data.to_str().unwrap()])
-        .output()
-        .unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use common::{json, quantumacy};
 
 const REFERENCE: [&str; 17] = [
     "fl",
