@@ -103,6 +103,20 @@ fn lr(c: &mut Criterion) {
         })
     });
 
+    // The slot sum of the single-vector path alone, at each radix (ModUp/ModDown NTTs against key inner
+    // products): `ckks/rotate_and_sum_d1024_radix<r>/8192/3`.
+    let ct = model.encrypt_single(&params, &enc, &pk, &x, &mut rng).unwrap();
+    let mut ct3 = ct.clone();
+    eval.mod_drop_to(&mut ct3, 2).unwrap();
+    for radix in [2usize, 4, 8, 32] {
+        let steps = quantumacy_ckks::rotate_and_sum_steps(1024, radix).unwrap();
+        let gk = sk.galois_keys(&steps, false, &mut rng);
+        group.bench_function(
+            BenchmarkId::new(format!("rotate_and_sum_d1024_radix{radix}"), format!("{n}/3")),
+            |b| b.iter(|| black_box(eval.rotate_and_sum_radix(&ct3, 1024, radix, &gk).unwrap())),
+        );
+    }
+
     let w: Vec<f64> = (0..784).map(|_| rng.random_range(-0.05..0.05)).collect();
     let model = LogisticModel::new(w, 0.1).unwrap();
     let patients: Vec<Vec<f64>> =

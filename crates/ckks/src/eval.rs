@@ -12,8 +12,13 @@ use quantumacy_math::{Ntt, Poly};
 use crate::ciphertext::Ciphertext;
 use crate::encoding::{Plaintext, reduce_f64};
 use crate::keys::{GaloisKeys, KeySwitchKey, RelinearizationKey};
-use crate::keyswitch::{key_switch, key_switch_ext, mod_down_rescale, rescale_poly};
+use crate::keyswitch::{
+    Accumulator, Hoisted, key_switch, key_switch_ext, mod_down, mod_down_rescale, rescale_poly,
+};
 use crate::{Error, Parameters};
+
+/// A Galois key and the slot permutations of its automorphism (indexed by the primes of the full basis).
+type RotationKey<'k> = (&'k KeySwitchKey, &'k [Vec<u32>]);
 
 /// Relative tolerance for two scales to count as equal (a few ulps of accumulated `f64` rounding).
 pub const SCALE_TOLERANCE: f64 = 1e-10;
@@ -404,23 +409,146 @@ impl Evaluator {
         self.apply_galois(a, self.params.conjugation_element(), gk)
     }
 
+    /// Rotations of one ciphertext by several steps that share one ModUp ("hoisting": Halevi–Shoup, *Faster
+    /// homomorphic linear transformations in HElib*, CRYPTO 2018, §5). The first rotation costs about as much as
+    /// [`Evaluator::rotate`]; each further one only a slot permutation, the key inner product and ModDown.
+    /// `out[i]` is `rotate(a, steps[i])` (step 0 gives `a`), with the same noise bound.
+    ///
+    /// # Errors
+    /// [`Error::MissingGaloisKey`] (checked for every step before any work), [`Error::ParametersMismatch`].
+    pub fn rotate_hoisted(
+        &self,
+        a: &Ciphertext,
+        steps: &[i64],
+        gk: &GaloisKeys,
+    ) -> Result<Vec<Ciphertext>, Error> {
+        let keys = self.rotation_keys(a, steps, gk)?;
+        let basis = self.params.basis(a.level);
+        let hoisted = keys.iter().any(Option::is_some).then(|| Hoisted::new(&self.params, a.level, &a.c1));
+        Ok(keys
+            .into_iter()
+            .map(|key| {
+                let (Some((key, perms)), Some(h)) = (key, &hoisted) else { return a.clone() };
+                let mut acc = h.zero_accumulator(&self.params);
+                h.accumulate(&self.params, key, perms, &mut acc);
+                let [u0, u1] = acc.finish(&self.params, a.level).map(|x| mod_down(&self.params, a.level, x));
+                let mut c0 = Poly::<Ntt>::zero(basis);
+                a.c0.automorphism_into(perms, &mut c0);
+                c0.add_assign(&u0, basis);
+                Ciphertext {
+                    c0,
+                    c1: u1,
+                    level: a.level,
+                    scale: a.scale,
+                    fingerprint: a.fingerprint,
+                    seed: None,
+                }
+            })
+            .collect())
+    }
+
+    /// `Σ_{s ∈ steps} rotate(a, s)` with one ModUp and one ModDown: the rotations share the ModUp digits of
+    /// `a` ([`Evaluator::rotate_hoisted`]) and their key-switching results are summed over `Q_ℓ·P` before a
+    /// single ModDown (the "double hoisting" of Bossuat, Mouchet, Troncoso-Pastoriza and Hubaux, *Efficient
+    /// bootstrapping for approximate homomorphic encryption with non-sparse keys*, EUROCRYPT 2021). `k`
+    /// rotations cost one ModUp, `k` inner products and one ModDown instead of `k` full key switches, and add
+    /// one ModDown rounding error instead of `k`. Step 0 adds `a` itself.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`] for an empty `steps`; [`Error::MissingGaloisKey`] (checked for every step
+    /// before any work); [`Error::ParametersMismatch`].
+    pub fn sum_rotations(&self, a: &Ciphertext, steps: &[i64], gk: &GaloisKeys) -> Result<Ciphertext, Error> {
+        if steps.is_empty() {
+            return Err(Error::InvalidParameters { reason: "a sum of rotations needs at least one step" });
+        }
+        let keys = self.rotation_keys(a, steps, gk)?;
+        let basis = self.params.basis(a.level);
+        let mut c0 = Poly::<Ntt>::zero(basis);
+        let mut c1 = Poly::<Ntt>::zero(basis);
+        let mut rotated = Poly::<Ntt>::zero(basis);
+        let mut switched: Option<(Hoisted, Accumulator)> = None;
+        for key in keys {
+            match key {
+                None => {
+                    c0.add_assign(&a.c0, basis);
+                    c1.add_assign(&a.c1, basis);
+                }
+                Some((key, perms)) => {
+                    a.c0.automorphism_into(perms, &mut rotated);
+                    c0.add_assign(&rotated, basis);
+                    let (h, acc) = switched.get_or_insert_with(|| {
+                        let h = Hoisted::new(&self.params, a.level, &a.c1);
+                        let acc = h.zero_accumulator(&self.params);
+                        (h, acc)
+                    });
+                    h.accumulate(&self.params, key, perms, acc);
+                }
+            }
+        }
+        if let Some((_, acc)) = switched {
+            let [u0, u1] = acc.finish(&self.params, a.level).map(|x| mod_down(&self.params, a.level, x));
+            c0.add_assign(&u0, basis);
+            c1.add_assign(&u1, basis);
+        }
+        Ok(Ciphertext { c0, c1, level: a.level, scale: a.scale, fingerprint: a.fingerprint, seed: None })
+    }
+
+    /// The key and slot permutations of each step (`None` for the identity), all checked before any work.
+    fn rotation_keys<'k>(
+        &self,
+        a: &Ciphertext,
+        steps: &[i64],
+        gk: &'k GaloisKeys,
+    ) -> Result<Vec<Option<RotationKey<'k>>>, Error> {
+        self.check_fp(a.fingerprint)?;
+        steps
+            .iter()
+            .map(|&s| {
+                let g = self.params.galois_element(s);
+                if g == 1 {
+                    return Ok(None);
+                }
+                let (key, perms) = gk.get(g)?;
+                self.check_fp(key.fingerprint)?;
+                Ok(Some((key, perms)))
+            })
+            .collect()
+    }
+
     /// Sums `width` consecutive slots into slot 0 (and cyclically into the others) with `log2(width)`
-    /// rotate-and-add steps by `1, 2, 4, …`; `width` must be a power of two.
+    /// rotate-and-add steps by `1, 2, 4, …`; `width` must be a power of two. Same as
+    /// [`Evaluator::rotate_and_sum_radix`] with radix 2 (keys for the steps `1, 2, 4, …, width/2`).
     ///
     /// # Errors
     /// [`Error::InvalidParameters`] when `width` is not a power of two ≤ N/2; rotation errors.
     pub fn rotate_and_sum(&self, a: &Ciphertext, width: usize, gk: &GaloisKeys) -> Result<Ciphertext, Error> {
-        if !width.is_power_of_two() || width > self.params.slots() {
-            return Err(Error::InvalidParameters {
-                reason: "rotate-and-sum width must be a power of two ≤ N/2",
-            });
-        }
+        self.rotate_and_sum_radix(a, width, 2, gk)
+    }
+
+    /// Sums `width` consecutive slots into slot 0 (and cyclically into the others) in `⌈log_r(width)⌉` stages
+    /// of radix `r`: stage `k` adds the rotations by `i·r^k`, `0 < i < r`, as one [`Evaluator::sum_rotations`]
+    /// (one ModUp and one ModDown per stage; the last stage is narrower when `width` is not a power of `r`).
+    /// Radix 2 is the classic rotate-and-add; a larger radix trades more key inner products and more Galois
+    /// keys ([`rotate_and_sum_steps`]) for fewer NTTs. `width` and `r` must be powers of two.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`] when `width` is not a power of two ≤ N/2 or `r` not a power of two ≥ 2;
+    /// rotation errors ([`Error::MissingGaloisKey`] without the keys of [`rotate_and_sum_steps`]).
+    pub fn rotate_and_sum_radix(
+        &self,
+        a: &Ciphertext,
+        width: usize,
+        radix: usize,
+        gk: &GaloisKeys,
+    ) -> Result<Ciphertext, Error> {
+        let stages = sum_stages(width, radix, self.params.slots())?;
         let mut acc = a.clone();
-        let mut step = 1usize;
-        while step < width {
-            let r = self.rotate(&acc, step as i64, gk)?;
-            self.add_assign(&mut acc, &r)?;
-            step *= 2;
+        for (stride, r) in stages {
+            let steps: Vec<i64> = (0..r).map(|i| (i * stride) as i64).collect();
+            acc = self.sum_rotations(&acc, &steps, gk)?;
+        }
+        if width == 1 {
+            self.check_fp(a.fingerprint)?;
         }
         Ok(acc)
     }
@@ -451,4 +579,37 @@ impl Evaluator {
         out.scale = target_scale;
         Ok(out)
     }
+}
+
+/// `(stride, r)` of each stage of a radix-`radix` rotate-and-sum over `width` slots.
+fn sum_stages(width: usize, radix: usize, slots: usize) -> Result<Vec<(usize, usize)>, Error> {
+    if !width.is_power_of_two() || width > slots {
+        return Err(Error::InvalidParameters {
+            reason: "rotate-and-sum width must be a power of two ≤ N/2"
+        });
+    }
+    if !radix.is_power_of_two() || radix < 2 {
+        return Err(Error::InvalidParameters { reason: "rotate-and-sum radix must be a power of two ≥ 2" });
+    }
+    let mut stages = Vec::new();
+    let mut stride = 1;
+    while stride < width {
+        let r = radix.min(width / stride);
+        stages.push((stride, r));
+        stride *= r;
+    }
+    Ok(stages)
+}
+
+/// The rotation steps [`Evaluator::rotate_and_sum_radix`] needs keys for: `i·r^k` for `0 < i < r` at each
+/// stage (`1, 2, 4, …, width/2` for radix 2).
+///
+/// # Errors
+/// [`Error::InvalidParameters`] when `width` or `radix` is not a power of two, or `radix < 2` (a `width` above
+/// the slot count is refused at evaluation).
+pub fn rotate_and_sum_steps(width: usize, radix: usize) -> Result<Vec<i64>, Error> {
+    Ok(sum_stages(width, radix, usize::MAX)?
+        .into_iter()
+        .flat_map(|(stride, r)| (1..r).map(move |i| (i * stride) as i64))
+        .collect())
 }

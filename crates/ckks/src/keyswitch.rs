@@ -25,6 +25,7 @@ use crate::keys::KeySwitchKey;
 struct Scratch {
     coeff: Vec<u64>,
     d: Vec<u64>,
+    gathered: Vec<u64>,
     input: Vec<u64>,
     converted: Vec<u64>,
     conv_scratch: Vec<u64>,
@@ -73,42 +74,235 @@ pub(crate) fn key_switch_ext(
     let ld = &params.levels[level];
     let n = params.degree();
     let ext_len = ld.ext.len();
-    // The two accumulators become the outputs: the only allocations of a key switch.
-    let mut acc = [vec![0u64; ext_len * n], vec![0u64; ext_len * n]];
+    let mut acc = Accumulator::new(params, level);
     with_scratch(|sc| {
-        let c_coeff = sized(&mut sc.coeff, c.as_slice().len());
-        c_coeff.copy_from_slice(c.as_slice());
-        ld.basis.inverse_limbs(c_coeff);
-        let c_coeff: &[u64] = c_coeff;
-        let max_group = ld.digits.iter().map(|g| g.group.len()).max().unwrap_or(0);
-        let d = sized(&mut sc.d, ext_len * n);
-        let input = sized(&mut sc.input, max_group * n);
-        let converted = sized(&mut sc.converted, ext_len * n);
-        let scratch = sized(&mut sc.conv_scratch, max_group * n);
-        for (digit, (kb, ka)) in ld.digits.iter().zip(&key.digits) {
-            let g = digit.group.len();
-            for (r, &t) in digit.group.iter().enumerate() {
-                input[r * n..(r + 1) * n].copy_from_slice(&c_coeff[t * n..(t + 1) * n]);
-                d[t * n..(t + 1) * n].copy_from_slice(c.limb(t));
-            }
-            let rest = digit.rest.len();
-            digit.conv.convert_centered(&input[..g * n], &mut converted[..rest * n], &mut scratch[..g * n]);
-            for (r, &t) in digit.rest.iter().enumerate() {
-                let limb = &mut d[t * n..(t + 1) * n];
-                limb.copy_from_slice(&converted[r * n..(r + 1) * n]);
-                ld.ext.plan(t).forward(limb);
-            }
-            for t in 0..ext_len {
-                let plan = ld.ext.plan(t);
-                let full_t = ld.ext_index[t];
-                let dl = &d[t * n..(t + 1) * n];
-                for (acc, key) in acc.iter_mut().zip([kb, ka]) {
-                    plan.mul_accumulate(&mut acc[t * n..(t + 1) * n], dl, key.limb(full_t));
-                }
-            }
+        let (up_scratch, d, gathered) = sc.split();
+        let mut up = ModUp::new(params, level, c, up_scratch);
+        let d = sized(d, ext_len * n);
+        for (j, digit_key) in key.digits.iter().enumerate().take(ld.digits.len()) {
+            up.digit_into(j, d);
+            accumulate_digit(params, level, d, digit_key, None, &mut acc, gathered);
         }
     });
-    acc
+    acc.finish(params, level)
+}
+
+/// The two sums `Σ d·key_b`, `Σ d·key_a` of the key-switching inner product over `Q_ℓ ∪ P`, kept as unreduced
+/// 128-bit integers and reduced once at the end (lazy reduction, as in Harvey, *Faster arithmetic for
+/// number-theoretic transforms*, J. Symb. Comp. 60, 2014: one reduction per output instead of one per product).
+pub(crate) struct Accumulator {
+    sums: [Vec<u128>; 2],
+    /// Products added to every sum since the last reduction.
+    terms: u64,
+    /// `min_t ⌊(2^64 − 1)/p_t⌋`: that many products of residues (each `< p_t²`) sum to less than `p_t·2^64`,
+    /// the input bound of [`quantumacy_math::Modulus::reduce_u128`].
+    max_terms: u64,
+}
+
+impl Accumulator {
+    /// Zero sums over `Q_ℓ ∪ P`.
+    pub(crate) fn new(params: &Parameters, level: usize) -> Self {
+        let ext = &params.levels[level].ext;
+        let len = ext.len() * params.degree();
+        let max_terms = ext.moduli().iter().map(|m| u64::MAX / m.value()).min().unwrap_or(0);
+        Self { sums: [vec![0u128; len], vec![0u128; len]], terms: 0, max_terms }
+    }
+
+    /// Makes room for one more product in every sum (reducing them all if the bound would be passed).
+    fn reserve_term(&mut self, params: &Parameters, level: usize) {
+        if self.terms >= self.max_terms {
+            let ld = &params.levels[level];
+            let n = params.degree();
+            for sum in &mut self.sums {
+                for (limb, m) in sum.chunks_exact_mut(n).zip(ld.ext.moduli()) {
+                    for v in limb {
+                        *v = u128::from(m.reduce_u128(*v));
+                    }
+                }
+            }
+            // A reduced value is below p, as a product bound counts it.
+            self.terms = 1;
+        }
+        self.terms += 1;
+    }
+
+    /// The reduced sums (NTT over `Q_ℓ ∪ P`, data limbs first).
+    pub(crate) fn finish(self, params: &Parameters, level: usize) -> [Vec<u64>; 2] {
+        let ld = &params.levels[level];
+        let n = params.degree();
+        self.sums.map(|sum| {
+            let mut out = vec![0u64; sum.len()];
+            for ((o, s), m) in out.chunks_exact_mut(n).zip(sum.chunks_exact(n)).zip(ld.ext.moduli()) {
+                for (o, &v) in o.iter_mut().zip(s) {
+                    *o = m.reduce_u128(v);
+                }
+            }
+            out
+        })
+    }
+}
+
+/// The scratch buffers [`ModUp`] borrows.
+struct ModUpScratch<'a> {
+    coeff: &'a mut Vec<u64>,
+    input: &'a mut Vec<u64>,
+    converted: &'a mut Vec<u64>,
+    conv_scratch: &'a mut Vec<u64>,
+}
+
+impl Scratch {
+    /// The ModUp buffers, and the digit and gather buffers beside them.
+    fn split(&mut self) -> (ModUpScratch<'_>, &mut Vec<u64>, &mut Vec<u64>) {
+        let Self { coeff, d, gathered, input, converted, conv_scratch, .. } = self;
+        (ModUpScratch { coeff, input, converted, conv_scratch }, d, gathered)
+    }
+}
+
+/// Step 1 of key switching, ModUp: the centered digits `[c]_{Q_j}` of `c`, each extended to all of `Q_ℓ ∪ P`
+/// in the NTT domain, one digit at a time.
+struct ModUp<'a> {
+    params: &'a Parameters,
+    level: usize,
+    c: &'a Poly<Ntt>,
+    c_coeff: &'a [u64],
+    input: &'a mut [u64],
+    converted: &'a mut [u64],
+    scratch: &'a mut [u64],
+}
+
+impl<'a> ModUp<'a> {
+    /// Takes `c` to the coefficient domain (in the scratch's `coeff`) and sizes the buffers `digit_into` works
+    /// in.
+    fn new(params: &'a Parameters, level: usize, c: &'a Poly<Ntt>, sc: ModUpScratch<'a>) -> Self {
+        let ModUpScratch { coeff, input, converted, conv_scratch } = sc;
+        let ld = &params.levels[level];
+        let n = params.degree();
+        let c_coeff = sized(coeff, c.as_slice().len());
+        c_coeff.copy_from_slice(c.as_slice());
+        ld.basis.inverse_limbs(c_coeff);
+        let max_group = ld.digits.iter().map(|g| g.group.len()).max().unwrap_or(0);
+        Self {
+            params,
+            level,
+            c,
+            c_coeff,
+            input: sized(input, max_group * n),
+            converted: sized(converted, ld.ext.len() * n),
+            scratch: sized(conv_scratch, max_group * n),
+        }
+    }
+
+    /// Digit `j` over `Q_ℓ ∪ P` (NTT) into `d` (`|Q_ℓ ∪ P|` limbs).
+    fn digit_into(&mut self, j: usize, d: &mut [u64]) {
+        let ld = &self.params.levels[self.level];
+        let n = self.params.degree();
+        let digit = &ld.digits[j];
+        let g = digit.group.len();
+        for (r, &t) in digit.group.iter().enumerate() {
+            self.input[r * n..(r + 1) * n].copy_from_slice(&self.c_coeff[t * n..(t + 1) * n]);
+            d[t * n..(t + 1) * n].copy_from_slice(self.c.limb(t));
+        }
+        let rest = digit.rest.len();
+        digit.conv.convert_centered(
+            &self.input[..g * n],
+            &mut self.converted[..rest * n],
+            &mut self.scratch[..g * n],
+        );
+        for (r, &t) in digit.rest.iter().enumerate() {
+            let limb = &mut d[t * n..(t + 1) * n];
+            limb.copy_from_slice(&self.converted[r * n..(r + 1) * n]);
+            ld.ext.plan(t).forward(limb);
+        }
+    }
+}
+
+/// Step 2 of key switching for one digit: `acc += σ(d)·(key_b, key_a)` over `Q_ℓ ∪ P` (NTT), where `σ` is the
+/// Galois automorphism given by its slot permutations (indexed by the primes of the full basis), or the
+/// identity.
+///
+/// Applying `σ` to the ModUp digits instead of to `c` before ModUp gives the same key switch: the centered digit
+/// decomposition and its base extension act on each coefficient alone and commute with negation, and `σ` maps
+/// coefficients to coefficients up to sign. This is what lets several rotations of one ciphertext share one
+/// ModUp (Halevi–Shoup, *Faster homomorphic linear transformations in HElib*, CRYPTO 2018, §5, "hoisting").
+fn accumulate_digit(
+    params: &Parameters,
+    level: usize,
+    d: &[u64],
+    (kb, ka): &(Poly<Ntt>, Poly<Ntt>),
+    perms: Option<&[Vec<u32>]>,
+    acc: &mut Accumulator,
+    gathered: &mut Vec<u64>,
+) {
+    let ld = &params.levels[level];
+    let n = params.degree();
+    acc.reserve_term(params, level);
+    let tmp = sized(gathered, n);
+    let [s0, s1] = &mut acc.sums;
+    for t in 0..ld.ext.len() {
+        let full_t = ld.ext_index[t];
+        let limb = &d[t * n..(t + 1) * n];
+        let dl: &[u64] = match perms {
+            None => limb,
+            Some(perms) => {
+                for (o, &j) in tmp.iter_mut().zip(&perms[full_t]) {
+                    *o = limb[j as usize];
+                }
+                tmp
+            }
+        };
+        let (kb, ka) = (kb.limb(full_t), ka.limb(full_t));
+        for ((((a0, a1), &x), &b), &a) in
+            s0[t * n..(t + 1) * n].iter_mut().zip(&mut s1[t * n..(t + 1) * n]).zip(dl).zip(kb).zip(ka)
+        {
+            *a0 += u128::from(x) * u128::from(b);
+            *a1 += u128::from(x) * u128::from(a);
+        }
+    }
+}
+
+/// The ModUp digits of one ciphertext component, computed once and shared by several key switches (hoisting:
+/// each further rotation costs only a slot permutation and the inner product, see [`accumulate_digit`]).
+pub(crate) struct Hoisted {
+    level: usize,
+    /// Digit-major: `digits × |Q_ℓ ∪ P|` limbs, NTT domain.
+    digits: Vec<u64>,
+}
+
+impl Hoisted {
+    /// ModUp of `c ∈ R_{Q_ℓ}` (NTT).
+    pub(crate) fn new(params: &Parameters, level: usize, c: &Poly<Ntt>) -> Self {
+        let ld = &params.levels[level];
+        let limb_len = ld.ext.len() * params.degree();
+        let mut digits = vec![0u64; ld.digits.len() * limb_len];
+        with_scratch(|sc| {
+            let mut up = ModUp::new(params, level, c, sc.split().0);
+            for (j, d) in digits.chunks_exact_mut(limb_len).enumerate() {
+                up.digit_into(j, d);
+            }
+        });
+        Self { level, digits }
+    }
+
+    /// A zero accumulator over `Q_ℓ ∪ P` for [`Hoisted::accumulate`].
+    pub(crate) fn zero_accumulator(&self, params: &Parameters) -> Accumulator {
+        Accumulator::new(params, self.level)
+    }
+
+    /// `acc += P·KeySwitch(σ(c))` over `Q_ℓ ∪ P` (before ModDown), `σ` given by its slot permutations.
+    pub(crate) fn accumulate(
+        &self,
+        params: &Parameters,
+        key: &KeySwitchKey,
+        perms: &[Vec<u32>],
+        acc: &mut Accumulator,
+    ) {
+        let limb_len = params.levels[self.level].ext.len() * params.degree();
+        with_scratch(|sc| {
+            for (d, digit_key) in self.digits.chunks_exact(limb_len).zip(&key.digits) {
+                accumulate_digit(params, self.level, d, digit_key, Some(perms), acc, &mut sc.gathered);
+            }
+        });
+    }
 }
 
 /// `x ∈ R_{Q_ℓ P}` (NTT, data limbs first) ↦ `⌊x / (P·q_ℓ)⌉ ∈ R_{Q_{ℓ−1}}` (NTT): ModDown and rescale in one

@@ -15,7 +15,7 @@ mod wire;
 pub use ciphertext::{Ciphertext, round_for_release};
 pub use encoding::{Complex, Encoder, Plaintext};
 pub use error::Error;
-pub use eval::{Evaluator, SCALE_TOLERANCE};
+pub use eval::{Evaluator, SCALE_TOLERANCE, rotate_and_sum_steps};
 pub use keys::{GaloisKeys, KeySwitchKey, PublicKey, RelinearizationKey, SecretKey};
 pub use params::{HE_STANDARD_128, Parameters, ParametersBuilder, Preset, Security};
 pub use polyeval::MAX_DEGREE;

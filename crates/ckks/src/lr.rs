@@ -16,7 +16,10 @@
 
 use rand::CryptoRng;
 
-use crate::{Ciphertext, Encoder, Error, Evaluator, GaloisKeys, Parameters, PublicKey, RelinearizationKey};
+use crate::{
+    Ciphertext, Encoder, Error, Evaluator, GaloisKeys, Parameters, PublicKey, RelinearizationKey,
+    rotate_and_sum_steps,
+};
 
 /// Coefficients `[c_0, c_1, c_2, c_3]` of the degree-3 sigmoid approximation.
 pub const SIGMOID3: [f64; 4] = [0.5, 0.197, 0.0, -0.004];
@@ -71,7 +74,12 @@ pub struct LogisticModel {
     weights: Vec<f64>,
     bias: f64,
     sigmoid: [f64; 4],
+    radix: usize,
 }
+
+/// Default radix of the single-vector rotate-and-sum ([`Evaluator::rotate_and_sum_radix`]); see
+/// [`LogisticModel::with_rotation_radix`].
+pub const DEFAULT_ROTATION_RADIX: usize = 4;
 
 impl LogisticModel {
     /// A model with `d = weights.len()` features.
@@ -82,7 +90,7 @@ impl LogisticModel {
         if weights.is_empty() || !weights.iter().chain([&bias]).all(|w| w.is_finite()) {
             return Err(Error::InvalidParameters { reason: "model needs finite weights" });
         }
-        Ok(Self { weights, bias, sigmoid: SIGMOID3 })
+        Ok(Self { weights, bias, sigmoid: SIGMOID3, radix: DEFAULT_ROTATION_RADIX })
     }
 
     /// The same model with another cubic sigmoid `[c₀, c₁, c₂, c₃]` (e.g. [`sigmoid3_fit`] on the range of
@@ -96,6 +104,28 @@ impl LogisticModel {
         }
         self.sigmoid = coefficients;
         Ok(self)
+    }
+
+    /// The same model summing the slots of a single-vector evaluation in stages of radix `r` (a power of two
+    /// ≥ 2): `⌈log_r(d)⌉` hoisted stages of `r − 1` rotations each, with keys for
+    /// [`LogisticModel::rotation_steps`]. Radix 2 is the classic `log2(d)` rotate-and-add with the fewest keys;
+    /// a larger radix runs fewer NTTs and needs more keys.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`] unless `r` is a power of two ≥ 2.
+    pub fn with_rotation_radix(mut self, r: usize) -> Result<Self, Error> {
+        if !r.is_power_of_two() || r < 2 {
+            return Err(Error::InvalidParameters {
+                reason: "rotate-and-sum radix must be a power of two ≥ 2",
+            });
+        }
+        self.radix = r;
+        Ok(self)
+    }
+
+    /// The radix of the single-vector rotate-and-sum.
+    pub fn rotation_radix(&self) -> usize {
+        self.radix
     }
 
     /// The cubic sigmoid the model evaluates.
@@ -113,9 +143,11 @@ impl LogisticModel {
         self.weights.len().next_power_of_two()
     }
 
-    /// Rotation steps the single-vector evaluation needs: `1, 2, 4, …, padded/2`.
+    /// Rotation steps the single-vector evaluation needs ([`rotate_and_sum_steps`] of the padded width and the
+    /// radix; `1, 2, 4, …, padded/2` for radix 2).
     pub fn rotation_steps(&self) -> Vec<i64> {
-        (0..self.padded_features().trailing_zeros()).map(|i| 1i64 << i).collect()
+        // Cannot fail: the width is a power of two and the radix was checked.
+        rotate_and_sum_steps(self.padded_features(), self.radix).unwrap_or_default()
     }
 
     /// `⟨w, x⟩ + b`.
@@ -171,7 +203,7 @@ impl LogisticModel {
         let w = encoder.encode_real(params, &self.weights, q, ct.level())?;
         let mut y = eval.mul_plain(ct, &w)?;
         eval.rescale(&mut y)?;
-        let y = eval.rotate_and_sum(&y, self.padded_features(), gk)?;
+        let y = eval.rotate_and_sum_radix(&y, self.padded_features(), self.radix, gk)?;
         let y = eval.add_const(&y, self.bias)?;
         eval.cubic(&y, self.sigmoid, rlk)
     }

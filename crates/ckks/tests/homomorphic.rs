@@ -255,3 +255,78 @@ fn deep_presets_multiply_down_the_chain() {
         assert!(b > 18.0, "{preset:?}: {b}");
     }
 }
+
+/// Hoisted rotations (one ModUp) equal separate rotations: the automorphism commutes with the centered digit
+/// decomposition, so the key switches are the same computation. Single-prime digits (N = 1024, dnum = 4) and
+/// two-prime digits with two special primes (N = 4096, dnum = 2).
+#[test]
+fn hoisted_rotations_equal_separate_rotations() {
+    for (preset, seed) in [(Preset::InsecureTestN1024, 21), (Preset::InsecureTestN4096, 22)] {
+        let c = ctx(preset, seed);
+        let mut rng = ChaCha20Rng::seed_from_u64(seed + 100);
+        let slots = c.params.slots();
+        let x = uniform(&mut rng, slots);
+        let ct = encrypt(&c, &x, &mut rng);
+        let steps = [1i64, 0, 3, -1, 5, 1];
+        let hoisted = c.eval.rotate_hoisted(&ct, &steps, &c.gk).unwrap();
+        assert_eq!(hoisted.len(), steps.len());
+        for (&s, h) in steps.iter().zip(&hoisted) {
+            let separate = c.eval.rotate(&ct, s, &c.gk).unwrap();
+            assert_eq!(decrypt(&c, h), decrypt(&c, &separate), "{preset:?} step {s}");
+            let want: Vec<f64> =
+                (0..slots).map(|j| x[(j as i64 + s).rem_euclid(slots as i64) as usize]).collect();
+            assert!(max_err(&decrypt(&c, h), &want) < 1e-6, "{preset:?} step {s}");
+        }
+        // Double hoisting: one ModDown for the whole sum, so one rounding error instead of six.
+        let sum = c.eval.sum_rotations(&ct, &steps, &c.gk).unwrap();
+        let want: Vec<f64> = (0..slots)
+            .map(|j| steps.iter().map(|&s| x[(j as i64 + s).rem_euclid(slots as i64) as usize]).sum())
+            .collect();
+        let mut sequential = hoisted[0].clone();
+        for h in &hoisted[1..] {
+            c.eval.add_assign(&mut sequential, h).unwrap();
+        }
+        let (e_sum, e_seq) = (max_err(&decrypt(&c, &sum), &want), max_err(&decrypt(&c, &sequential), &want));
+        assert!(e_sum < 1e-6, "{preset:?}: {e_sum}");
+        assert!(e_sum <= 2.0 * e_seq, "{preset:?}: double hoisting {e_sum} vs separate {e_seq}");
+    }
+}
+
+#[test]
+fn rotate_and_sum_at_every_radix() {
+    let c = ctx(Preset::InsecureTestN1024, 23);
+    let mut rng = ChaCha20Rng::seed_from_u64(24);
+    let slots = c.params.slots();
+    let x = uniform(&mut rng, slots);
+    let ct = encrypt(&c, &x, &mut rng);
+    let plain = c.eval.rotate_and_sum(&ct, 128, &c.gk).unwrap();
+    assert_eq!(decrypt(&c, &plain), decrypt(&c, &c.eval.rotate_and_sum_radix(&ct, 128, 2, &c.gk).unwrap()));
+    for radix in [2usize, 4, 8, 16, 256] {
+        let steps = quantumacy_ckks::rotate_and_sum_steps(128, radix).unwrap();
+        let gk = c.sk.galois_keys(&steps, false, &mut rng);
+        let s = c.eval.rotate_and_sum_radix(&ct, 128, radix, &gk).unwrap();
+        let got = decrypt(&c, &s);
+        for j in [0, 1, 77, slots - 1] {
+            let want: f64 = (0..128).map(|i| x[(j + i) % slots]).sum();
+            assert!((got[j] - want).abs() < 1e-5, "radix {radix} slot {j}: {} vs {want}", got[j]);
+        }
+    }
+    assert_eq!(quantumacy_ckks::rotate_and_sum_steps(64, 4).unwrap(), vec![1, 2, 3, 4, 8, 12, 16, 32, 48]);
+    assert_eq!(quantumacy_ckks::rotate_and_sum_steps(32, 4).unwrap(), vec![1, 2, 3, 4, 8, 12, 16]);
+    assert_eq!(quantumacy_ckks::rotate_and_sum_steps(1, 4).unwrap(), Vec::<i64>::new());
+    for (width, radix) in [(3, 2), (64, 3), (64, 1), (64, 0), (2 * slots, 2)] {
+        assert!(
+            matches!(
+                c.eval.rotate_and_sum_radix(&ct, width, radix, &c.gk),
+                Err(Error::InvalidParameters { .. })
+            ),
+            "width {width} radix {radix}"
+        );
+    }
+    assert!(matches!(quantumacy_ckks::rotate_and_sum_steps(64, 6), Err(Error::InvalidParameters { .. })));
+    // Radix 4 needs the steps 3, 12, 48 … that the power-of-two key set lacks.
+    assert!(matches!(c.eval.rotate_and_sum_radix(&ct, 128, 4, &c.gk), Err(Error::MissingGaloisKey { .. })));
+    assert!(matches!(c.eval.sum_rotations(&ct, &[], &c.gk), Err(Error::InvalidParameters { .. })));
+    assert!(matches!(c.eval.rotate_hoisted(&ct, &[1, 7], &c.gk), Err(Error::MissingGaloisKey { .. })));
+    assert_eq!(decrypt(&c, &c.eval.sum_rotations(&ct, &[0], &c.gk).unwrap()), decrypt(&c, &ct));
+}

@@ -366,14 +366,26 @@ impl BaseConverter {
         assert_eq!(output.len(), nt * n);
         assert!(scratch.len() >= nf * n && nf <= 16);
         if nf == 1 {
-            // Centered lift of one residue: a − q when a > q/2.
+            // Centered lift of one residue: a − q when a > q/2. Branch-free (the sign is a coin flip per
+            // coefficient, which a branch would mispredict half the time), and without a reduction when
+            // q ≤ p_j (then a < p_j already).
             let q = self.from[0];
             let half = q.value() / 2;
             for (pj, out) in self.to.iter().zip(output.chunks_exact_mut(n)) {
-                let q_mod = pj.reduce(q.value());
-                for (o, &a) in out.iter_mut().zip(input) {
-                    let r = pj.reduce(a);
-                    *o = if a > half { pj.sub(r, q_mod) } else { r };
+                let (p, q_mod) = (pj.value(), pj.reduce(q.value()));
+                let lift = |a: u64, r: u64| {
+                    let sub = q_mod & 0u64.wrapping_sub(u64::from(a > half));
+                    let d = r.wrapping_sub(sub);
+                    d.wrapping_add(p & 0u64.wrapping_sub(u64::from(r < sub)))
+                };
+                if q.value() <= p {
+                    for (o, &a) in out.iter_mut().zip(input) {
+                        *o = lift(a, a);
+                    }
+                } else {
+                    for (o, &a) in out.iter_mut().zip(input) {
+                        *o = lift(a, pj.reduce(a));
+                    }
                 }
             }
             return;
