@@ -35,10 +35,13 @@
 //! # Layout
 //! The transforms are the textbook ones with the twiddles `ψ^{bitrev(k)}` (forward) and `ψ^{−bitrev(k)}`
 //! (inverse) of `tfhe-ntt`, so with the same `ψ` the outputs (bit-reversed evaluations) are identical. Stages
-//! with half-blocks of at least 4 elements broadcast one twiddle over whole registers; the two stages with
-//! half-blocks of 2 and 1 elements run on 4×4 transposed tiles (four blocks per register). Values live as
-//! `f64` bit patterns inside the caller's `u64` buffer between stages; `u64 ↔ f64` conversions use the
-//! `2^52` exponent trick (exact below `2^52`).
+//! with half-blocks of at least 4 elements are radix-2 passes broadcasting one twiddle over whole registers;
+//! stages whose blocks exceed [`BLOCK`] elements sweep the buffer, then each block runs its remaining stages
+//! in the L1 cache. The two stages with half-blocks of 2 and 1 elements pair registers built from 128-bit
+//! halves and in-lane unpacks (no lane-crossing shuffles). Values live as `f64` bit patterns inside the
+//! caller's `u64` buffer between stages; `u64 ↔ f64` conversions use the `2^52` exponent trick (exact below
+//! `2^52`). Loop bodies are kept short: on AMD Zen 1 (256-bit operations split in two µops) a long body with
+//! long dependency chains (radix 4, or fusing both small stages and the final reduction) measured slower.
 
 use pulp::x86::V3;
 use pulp::{cast, f64x4, u64x4};
@@ -51,20 +54,22 @@ const ROUND: f64 = 6_755_399_441_055_744.0;
 /// `2^52` as `f64`, and its bit pattern: `from_bits(x | BITS) − 2^52 = x` for `x < 2^52`.
 const TWO52: f64 = 4_503_599_627_370_496.0;
 const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
+/// Elements per block for the stages run in the L1 cache (16 KiB of data).
+const BLOCK: usize = 1 << 11;
 /// Exclusive bound on `|x|` for the exactness arguments of the module documentation.
 const LIMIT: u128 = 1 << 52;
 
 /// Twiddles of one direction, balanced (`|w| ≤ (p−1)/2`), with their quotients `w/p`.
 #[derive(Clone, Debug)]
 struct Twiddles {
-    /// `w[m + i]` for the stage with `m` blocks (`m < N/2`), in `tfhe-ntt`'s bit-reversed order.
+    /// `w[m + i]` for the stage with `m` blocks (`m < N/4`), in `tfhe-ntt`'s bit-reversed order.
     w: Vec<f64>,
     /// `fl(w/p)`, same indexing.
     wq: Vec<f64>,
-    /// The stage with `N/2` blocks: `w[N/2 + 8g + 2b]` at `4g + b` (even blocks of tile `g`), and its `w/p`.
-    even: (Vec<f64>, Vec<f64>),
-    /// The same for the odd blocks, `w[N/2 + 8g + 2b + 1]`.
-    odd: (Vec<f64>, Vec<f64>),
+    /// Per 8 elements `g` for the two stages with `N/4` and `N/2` blocks (see [`fwd_last_two`]):
+    /// `[w[N/4 + 2g], w[N/4 + 2g], w[N/4 + 2g + 1], w[N/4 + 2g + 1]]`, its `w/p`, `w[N/2 + 4g .. N/2 + 4g + 4]`,
+    /// its `w/p`.
+    tiles: Vec<[f64x4; 4]>,
 }
 
 impl Twiddles {
@@ -75,11 +80,19 @@ impl Twiddles {
             let w = if w > p / 2 { w as f64 - p as f64 } else { w as f64 };
             (w, w / p as f64)
         };
-        let (w, wq) = table[..n / 2].iter().map(|&w| bal(w)).unzip();
-        let last = &table[n / 2..];
-        let even = last.iter().step_by(2).map(|&w| bal(w)).unzip();
-        let odd = last.iter().skip(1).step_by(2).map(|&w| bal(w)).unzip();
-        Self { w, wq, even, odd }
+        let (w, wq) = table[..n / 4].iter().map(|&w| bal(w)).unzip();
+        let lanes = |at: &dyn Fn(usize) -> usize| {
+            let v: [(f64, f64); 4] = std::array::from_fn(|b| bal(table[at(b)]));
+            [f64x4(v[0].0, v[1].0, v[2].0, v[3].0), f64x4(v[0].1, v[1].1, v[2].1, v[3].1)]
+        };
+        let tiles = (0..n / 8)
+            .map(|g| {
+                let [w2, wq2] = lanes(&|b| n / 4 + 2 * g + b / 2);
+                let [w1, wq1] = lanes(&|b| n / 2 + 4 * g + b);
+                [w2, wq2, w1, wq1]
+            })
+            .collect();
+        Self { w, wq, tiles }
     }
 }
 
@@ -215,6 +228,9 @@ impl FpNtt {
     /// Forward transform in place; `buf` holds `N` residues `< p`, and receives the evaluations in
     /// `tfhe-ntt`'s (bit-reversed) order, reduced.
     ///
+    /// Stages whose blocks exceed [`BLOCK`] elements sweep the whole buffer; then each block of `BLOCK`
+    /// elements runs all remaining stages while it stays in the L1 cache.
+    ///
     /// # Panics
     /// If `buf.len() != N`.
     pub(crate) fn forward(&self, buf: &mut [u64]) {
@@ -223,28 +239,41 @@ impl FpNtt {
         let data = pulp::as_arrays_mut::<4, u64>(buf).0;
         let tw = &self.fwd;
         let stages = self.fwd_reduce.len();
-        for (s, &reduce) in self.fwd_reduce[..stages - 2].iter().enumerate() {
-            let m = 1 << s;
-            let (w, wq) = (&tw.w[m..2 * m], &tw.wq[m..2 * m]);
-            match (reduce, s == 0) {
+        let global = (n / BLOCK).max(1).trailing_zeros().min(stages as u32 - 2) as usize;
+        let len = n >> global;
+        self.fwd_stages(c, data, 0..global, 0);
+        for (b, block) in data.chunks_exact_mut(len / 4).enumerate() {
+            self.fwd_stages(c, block, global..stages - 2, b);
+            let tiles = &tw.tiles[b * len / 8..(b + 1) * len / 8];
+            match (self.fwd_reduce[stages - 2], self.fwd_reduce[stages - 1]) {
+                (false, false) => fwd_last_two::<false, false>(simd, c, block, tiles),
+                (true, false) => fwd_last_two::<true, false>(simd, c, block, tiles),
+                (false, true) => fwd_last_two::<false, true>(simd, c, block, tiles),
+                (true, true) => fwd_last_two::<true, true>(simd, c, block, tiles),
+            }
+        }
+    }
+
+    /// Forward stages `stages` (stage `s` has `2^s` blocks in all, of at least 8 elements) on `data`, whose
+    /// first block is block `first` of the first stage.
+    fn fwd_stages(&self, c: Consts, data: &mut [[u64; 4]], stages: std::ops::Range<usize>, first: usize) {
+        let simd = self.simd;
+        let log_n = self.n.trailing_zeros() as usize;
+        for s in stages.clone() {
+            let blocks = (data.len() * 4) >> (log_n - s);
+            let f = (1 << s) + (first << (s - stages.start));
+            let (w, wq) = (&self.fwd.w[f..f + blocks], &self.fwd.wq[f..f + blocks]);
+            match (self.fwd_reduce[s], s == 0) {
                 (false, false) => fwd_stage::<false, false>(simd, c, data, w, wq),
                 (true, false) => fwd_stage::<true, false>(simd, c, data, w, wq),
                 (false, true) => fwd_stage::<false, true>(simd, c, data, w, wq),
                 (true, true) => fwd_stage::<true, true>(simd, c, data, w, wq),
             }
         }
-        let t2 = (&tw.w[n / 4..n / 2], &tw.wq[n / 4..n / 2]);
-        let t1 = [(&tw.even.0[..], &tw.even.1[..]), (&tw.odd.0[..], &tw.odd.1[..])];
-        match (self.fwd_reduce[stages - 2], self.fwd_reduce[stages - 1]) {
-            (false, false) => fwd_last_two::<false, false>(simd, c, data, t2, t1),
-            (true, false) => fwd_last_two::<true, false>(simd, c, data, t2, t1),
-            (false, true) => fwd_last_two::<false, true>(simd, c, data, t2, t1),
-            (true, true) => fwd_last_two::<true, true>(simd, c, data, t2, t1),
-        }
     }
 
     /// Inverse transform in place, including the `1/N` normalisation; inputs `< p` in `tfhe-ntt`'s order,
-    /// outputs reduced coefficients.
+    /// outputs reduced coefficients. Blocks of [`BLOCK`] elements first run their stages in the L1 cache.
     ///
     /// # Panics
     /// If `buf.len() != N`.
@@ -253,24 +282,37 @@ impl FpNtt {
         let (simd, c, n) = (self.simd, self.consts(), self.n);
         let data = pulp::as_arrays_mut::<4, u64>(buf).0;
         let tw = &self.inv;
-        let t1 = [(&tw.even.0[..], &tw.even.1[..]), (&tw.odd.0[..], &tw.odd.1[..])];
-        let t2 = (&tw.w[n / 4..n / 2], &tw.wq[n / 4..n / 2]);
-        match (self.inv_reduce[0], self.inv_reduce[1]) {
-            (false, false) => inv_first_two::<false, false>(simd, c, data, t1, t2),
-            (true, false) => inv_first_two::<true, false>(simd, c, data, t1, t2),
-            (false, true) => inv_first_two::<false, true>(simd, c, data, t1, t2),
-            (true, true) => inv_first_two::<true, true>(simd, c, data, t1, t2),
+        let stages = self.inv_reduce.len() + 1;
+        let len = n.min(BLOCK);
+        // Stages 0 .. local run per block: blocks of `2^(s+1) ≤ len` elements, the normalising stage excluded.
+        let local = (len.trailing_zeros() as usize).min(stages - 1);
+        for (b, block) in data.chunks_exact_mut(len / 4).enumerate() {
+            let tiles = &tw.tiles[b * len / 8..(b + 1) * len / 8];
+            match (self.inv_reduce[0], self.inv_reduce[1]) {
+                (false, false) => inv_first_two::<false, false>(simd, c, block, tiles),
+                (true, false) => inv_first_two::<true, false>(simd, c, block, tiles),
+                (false, true) => inv_first_two::<false, true>(simd, c, block, tiles),
+                (true, true) => inv_first_two::<true, true>(simd, c, block, tiles),
+            }
+            self.inv_stages(c, block, 2..local.max(2), b * (len >> 3));
         }
-        for (s, &reduce) in self.inv_reduce.iter().enumerate().skip(2) {
-            let m = n >> (s + 1);
-            let (w, wq) = (&tw.w[m..2 * m], &tw.wq[m..2 * m]);
-            if reduce {
-                inv_stage::<true>(simd, c, data, w, wq);
+        self.inv_stages(c, data, local.max(2)..stages - 1, 0);
+        inv_last(simd, c, data, self.last);
+    }
+
+    /// Inverse stages `stages` (stage `s` has `N/2^(s+1)` blocks in all, of at least 8 elements) on `data`,
+    /// whose first block is block `first` of the first stage.
+    fn inv_stages(&self, c: Consts, data: &mut [[u64; 4]], stages: std::ops::Range<usize>, first: usize) {
+        for s in stages.clone() {
+            let blocks = (data.len() * 4) >> (s + 1);
+            let f = (self.n >> (s + 1)) + (first >> (s - stages.start));
+            let (w, wq) = (&self.inv.w[f..f + blocks], &self.inv.wq[f..f + blocks]);
+            if self.inv_reduce[s] {
+                inv_stage::<true>(self.simd, c, data, w, wq);
             } else {
-                inv_stage::<false>(simd, c, data, w, wq);
+                inv_stage::<false>(self.simd, c, data, w, wq);
             }
         }
-        inv_last(simd, c, data, self.last);
     }
 
     /// `acc[i] = (acc[i] + a[i]·b[i]) mod p` for inputs `< p`, reduced outputs. `q = round(fl(a·b)/p)` is off
@@ -287,7 +329,10 @@ impl FpNtt {
         let b = pulp::as_arrays::<4, u64>(b).0;
         simd.vectorize(
             #[inline(always)]
-            || {
+            move || {
+                // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
+                // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
+                let acc = acc;
                 for ((acc, a), b) in acc.iter_mut().zip(a).zip(b) {
                     let (x, y) = (to_f64(simd, c, cast(*a)), to_f64(simd, c, cast(*b)));
                     let h = simd.mul_f64x4(x, y);
@@ -313,6 +358,18 @@ struct Consts {
     two52: f64x4,
     two52_bits: u64x4,
     zero: f64x4,
+}
+
+/// A register of the buffer: `u64` residues converted if `FROM_U64`, else `f64` bits.
+#[inline(always)]
+fn load<const FROM_U64: bool>(simd: V3, c: Consts, x: [u64; 4]) -> f64x4 {
+    if FROM_U64 { to_f64(simd, c, cast(x)) } else { cast(x) }
+}
+
+/// Full reduction of `|x| < 2^52` into `[0, p)` and conversion to `u64`.
+#[inline(always)]
+fn finish(simd: V3, c: Consts, x: f64x4) -> u64x4 {
+    to_u64(simd, c, add_p_if_negative(simd, c, reduce(simd, c, x)))
 }
 
 /// Residues `< 2^52` to `f64`.
@@ -346,29 +403,7 @@ fn reduce(simd: V3, c: Consts, x: f64x4) -> f64x4 {
 /// `x + p` where `x < 0`: maps `(−p, p)` onto `[0, p)`.
 #[inline(always)]
 fn add_p_if_negative(simd: V3, c: Consts, x: f64x4) -> f64x4 {
-    simd.add_f64x4(x, simd.select_f64x4(simd.cmp_lt_f64x4(x, c.zero), c.p, c.zero))
-}
-
-/// Transposes a 4×4 tile of registers.
-#[inline(always)]
-fn transpose(simd: V3, r: [f64x4; 4]) -> [f64x4; 4] {
-    let avx = simd.avx;
-    let t0 = avx._mm256_unpacklo_pd(cast(r[0]), cast(r[1]));
-    let t1 = avx._mm256_unpackhi_pd(cast(r[0]), cast(r[1]));
-    let t2 = avx._mm256_unpacklo_pd(cast(r[2]), cast(r[3]));
-    let t3 = avx._mm256_unpackhi_pd(cast(r[2]), cast(r[3]));
-    [
-        cast(avx._mm256_permute2f128_pd::<0x20>(t0, t2)),
-        cast(avx._mm256_permute2f128_pd::<0x20>(t1, t3)),
-        cast(avx._mm256_permute2f128_pd::<0x31>(t0, t2)),
-        cast(avx._mm256_permute2f128_pd::<0x31>(t1, t3)),
-    ]
-}
-
-/// Four consecutive twiddles as a register.
-#[inline(always)]
-fn load4(s: &[f64], g: usize) -> f64x4 {
-    f64x4(s[4 * g], s[4 * g + 1], s[4 * g + 2], s[4 * g + 3])
+    simd.add_f64x4(x, simd.and_f64x4(cast(simd.cmp_lt_f64x4(x, c.zero)), c.p))
 }
 
 /// Cooley–Tukey butterfly `(X + T, X − T)`, `T = mulmod(Y, w)`, `X` reduced first if `REDUCE`.
@@ -399,16 +434,15 @@ fn fwd_stage<const REDUCE: bool, const FROM_U64: bool>(
     let half = data.len() / (2 * w.len());
     simd.vectorize(
         #[inline(always)]
-        || {
+        move || {
+            // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
+            // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
+            let data = data;
             for ((block, &w), &wq) in data.chunks_exact_mut(2 * half).zip(w).zip(wq) {
                 let (w, wq) = (simd.splat_f64x4(w), simd.splat_f64x4(wq));
                 let (xs, ys) = block.split_at_mut(half);
                 for (x, y) in xs.iter_mut().zip(ys.iter_mut()) {
-                    let (xv, yv) = if FROM_U64 {
-                        (to_f64(simd, c, cast(*x)), to_f64(simd, c, cast(*y)))
-                    } else {
-                        (cast(*x), cast(*y))
-                    };
+                    let (xv, yv) = (load::<FROM_U64>(simd, c, *x), load::<FROM_U64>(simd, c, *y));
                     let (a, b) = ct::<REDUCE>(simd, c, xv, yv, w, wq);
                     (*x, *y) = (cast(a), cast(b));
                 }
@@ -417,56 +451,88 @@ fn fwd_stage<const REDUCE: bool, const FROM_U64: bool>(
     );
 }
 
-/// The forward stages with `N/4` and `N/2` blocks on 4×4 tiles, then full reduction and conversion to `u64`.
+/// `([a0, a1, b0, b1], [a2, a3, b2, b3])`: 128-bit loads and inserts, no lane-crossing shuffle (those cost
+/// 8 µops on AMD Zen 1).
+#[inline(always)]
+fn load_halves(a: &[u64; 4], b: &[u64; 4]) -> (u64x4, u64x4) {
+    (u64x4(a[0], a[1], b[0], b[1]), u64x4(a[2], a[3], b[2], b[3]))
+}
+
+/// Inverse of [`load_halves`].
+#[inline(always)]
+fn store_halves(x: u64x4, y: u64x4, a: &mut [u64; 4], b: &mut [u64; 4]) {
+    *a = [x.0, x.1, y.0, y.1];
+    *b = [x.2, x.3, y.2, y.3];
+}
+
+/// `([x0, y0, x2, y2], [x1, y1, x3, y3])`, within 128-bit lanes.
+#[inline(always)]
+fn unpack(simd: V3, x: f64x4, y: f64x4) -> (f64x4, f64x4) {
+    (cast(simd.avx._mm256_unpacklo_pd(cast(x), cast(y))), cast(simd.avx._mm256_unpackhi_pd(cast(x), cast(y))))
+}
+
+/// The forward stages with `N/4` and `N/2` blocks, then full reduction and conversion to `u64`. Per 8 elements
+/// `A = a0..a3`, `B = b0..b3`: the first stage pairs `[a0 a1 b0 b1]` with `[a2 a3 b2 b3]`, the second, after
+/// an in-lane unpack, `[a0 a2 b0 b2]` with `[a1 a3 b1 b3]`.
 fn fwd_last_two<const REDUCE2: bool, const REDUCE1: bool>(
     simd: V3,
     c: Consts,
     data: &mut [[u64; 4]],
-    t2: (&[f64], &[f64]),
-    t1: [(&[f64], &[f64]); 2],
+    tiles: &[[f64x4; 4]],
 ) {
     simd.vectorize(
         #[inline(always)]
-        || {
-            for (g, tile) in data.chunks_exact_mut(4).enumerate() {
-                let r = transpose(simd, [cast(tile[0]), cast(tile[1]), cast(tile[2]), cast(tile[3])]);
-                let (w, wq) = (load4(t2.0, g), load4(t2.1, g));
-                let (r0, r2) = ct::<REDUCE2>(simd, c, r[0], r[2], w, wq);
-                let (r1, r3) = ct::<REDUCE2>(simd, c, r[1], r[3], w, wq);
-                let (r0, r1) = ct::<REDUCE1>(simd, c, r0, r1, load4(t1[0].0, g), load4(t1[0].1, g));
-                let (r2, r3) = ct::<REDUCE1>(simd, c, r2, r3, load4(t1[1].0, g), load4(t1[1].1, g));
-                let fin = |x| add_p_if_negative(simd, c, reduce(simd, c, x));
-                let out = transpose(simd, [fin(r0), fin(r1), fin(r2), fin(r3)]);
-                for (dst, v) in tile.iter_mut().zip(out) {
-                    *dst = cast(to_u64(simd, c, v));
-                }
+        move || {
+            // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
+            // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
+            let data = data;
+            // Three short passes: on Zen 1 (two µops per 256-bit operation) a long loop body with long
+            // dependency chains runs far slower than the same work split up.
+            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
+                let (x, y) = load_halves(&ab[0], &ab[1]);
+                let (x, y) = ct::<REDUCE2>(simd, c, cast(x), cast(y), tw[0], tw[1]);
+                (ab[0], ab[1]) = (cast(x), cast(y));
+            }
+            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
+                let (x, y) = unpack(simd, cast(ab[0]), cast(ab[1]));
+                let (x, y) = ct::<REDUCE1>(simd, c, x, y, tw[2], tw[3]);
+                let (x, y) = unpack(simd, x, y);
+                (ab[0], ab[1]) = (cast(x), cast(y));
+            }
+            for ab in data.chunks_exact_mut(2) {
+                let (x, y) = (finish(simd, c, cast(ab[0])), finish(simd, c, cast(ab[1])));
+                let (a, b) = ab.split_at_mut(1);
+                store_halves(x, y, &mut a[0], &mut b[0]);
             }
         },
     );
 }
 
-/// Conversion from `u64` and the inverse stages with `N/2` and `N/4` blocks on 4×4 tiles.
+/// Conversion from `u64` and the inverse stages with `N/2` and `N/4` blocks (the mirror of [`fwd_last_two`]).
 fn inv_first_two<const REDUCE1: bool, const REDUCE2: bool>(
     simd: V3,
     c: Consts,
     data: &mut [[u64; 4]],
-    t1: [(&[f64], &[f64]); 2],
-    t2: (&[f64], &[f64]),
+    tiles: &[[f64x4; 4]],
 ) {
     simd.vectorize(
         #[inline(always)]
-        || {
-            for (g, tile) in data.chunks_exact_mut(4).enumerate() {
-                let v = |i: usize| to_f64(simd, c, cast(tile[i]));
-                let r = transpose(simd, [v(0), v(1), v(2), v(3)]);
-                let (r0, r1) = gs::<REDUCE1>(simd, c, r[0], r[1], load4(t1[0].0, g), load4(t1[0].1, g));
-                let (r2, r3) = gs::<REDUCE1>(simd, c, r[2], r[3], load4(t1[1].0, g), load4(t1[1].1, g));
-                let (w, wq) = (load4(t2.0, g), load4(t2.1, g));
-                let (r0, r2) = gs::<REDUCE2>(simd, c, r0, r2, w, wq);
-                let (r1, r3) = gs::<REDUCE2>(simd, c, r1, r3, w, wq);
-                for (dst, v) in tile.iter_mut().zip(transpose(simd, [r0, r1, r2, r3])) {
-                    *dst = cast(v);
-                }
+        move || {
+            // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
+            // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
+            let data = data;
+            // Two short passes, as in `fwd_last_two`.
+            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
+                let (x, y) = load_halves(&ab[0], &ab[1]);
+                let (x, y) = unpack(simd, to_f64(simd, c, x), to_f64(simd, c, y));
+                let (x, y) = gs::<REDUCE1>(simd, c, x, y, tw[2], tw[3]);
+                let (x, y) = unpack(simd, x, y);
+                (ab[0], ab[1]) = (cast(x), cast(y));
+            }
+            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
+                let (x, y) = gs::<REDUCE2>(simd, c, cast(ab[0]), cast(ab[1]), tw[0], tw[1]);
+                let (a, b) = ab.split_at_mut(1);
+                store_halves(cast(x), cast(y), &mut a[0], &mut b[0]);
             }
         },
     );
@@ -477,7 +543,10 @@ fn inv_stage<const REDUCE: bool>(simd: V3, c: Consts, data: &mut [[u64; 4]], w: 
     let half = data.len() / (2 * w.len());
     simd.vectorize(
         #[inline(always)]
-        || {
+        move || {
+            // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
+            // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
+            let data = data;
             for ((block, &w), &wq) in data.chunks_exact_mut(2 * half).zip(w).zip(wq) {
                 let (w, wq) = (simd.splat_f64x4(w), simd.splat_f64x4(wq));
                 let (xs, ys) = block.split_at_mut(half);
@@ -495,7 +564,10 @@ fn inv_last(simd: V3, c: Consts, data: &mut [[u64; 4]], last: [(f64, f64); 2]) {
     let half = data.len() / 2;
     simd.vectorize(
         #[inline(always)]
-        || {
+        move || {
+            // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
+            // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
+            let data = data;
             let (ni, niq) = (simd.splat_f64x4(last[0].0), simd.splat_f64x4(last[0].1));
             let (w, wq) = (simd.splat_f64x4(last[1].0), simd.splat_f64x4(last[1].1));
             let (xs, ys) = data.split_at_mut(half);
