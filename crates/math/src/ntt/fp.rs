@@ -333,6 +333,7 @@ impl FpNtt {
                 // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
                 // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
                 let acc = acc;
+                let c = c.in_registers(simd);
                 for ((acc, a), b) in acc.iter_mut().zip(a).zip(b) {
                     let (x, y) = (to_f64(simd, c, cast(*a)), to_f64(simd, c, cast(*b)));
                     let h = simd.mul_f64x4(x, y);
@@ -370,6 +371,23 @@ fn load<const FROM_U64: bool>(simd: V3, c: Consts, x: [u64; 4]) -> f64x4 {
 #[inline(always)]
 fn finish(simd: V3, c: Consts, x: f64x4) -> u64x4 {
     to_u64(simd, c, add_p_if_negative(simd, c, reduce(simd, c, x)))
+}
+
+impl Consts {
+    /// The same constants re-broadcast from scalars, so that inside a kernel they are values held in
+    /// registers rather than reloaded from the closure's captures on every use (the compiler cannot tell
+    /// that the buffer's stores leave those captures unchanged).
+    #[inline(always)]
+    fn in_registers(self, simd: V3) -> Self {
+        Self {
+            p: simd.splat_f64x4(self.p.0),
+            p_inv: simd.splat_f64x4(self.p_inv.0),
+            round: simd.splat_f64x4(ROUND),
+            two52: simd.splat_f64x4(TWO52),
+            two52_bits: simd.splat_u64x4(TWO52_BITS),
+            zero: simd.splat_f64x4(0.0),
+        }
+    }
 }
 
 /// Residues `< 2^52` to `f64`.
@@ -438,6 +456,7 @@ fn fwd_stage<const REDUCE: bool, const FROM_U64: bool>(
             // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
             // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
             let data = data;
+            let c = c.in_registers(simd);
             for ((block, &w), &wq) in data.chunks_exact_mut(2 * half).zip(w).zip(wq) {
                 let (w, wq) = (simd.splat_f64x4(w), simd.splat_f64x4(wq));
                 let (xs, ys) = block.split_at_mut(half);
@@ -486,6 +505,7 @@ fn fwd_last_two<const REDUCE2: bool, const REDUCE1: bool>(
             // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
             // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
             let data = data;
+            let c = c.in_registers(simd);
             // Three short passes: on Zen 1 (two µops per 256-bit operation) a long loop body with long
             // dependency chains runs far slower than the same work split up.
             for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
@@ -521,6 +541,7 @@ fn inv_first_two<const REDUCE1: bool, const REDUCE2: bool>(
             // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
             // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
             let data = data;
+            let c = c.in_registers(simd);
             // Two short passes, as in `fwd_last_two`.
             for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
                 let (x, y) = load_halves(&ab[0], &ab[1]);
@@ -547,6 +568,7 @@ fn inv_stage<const REDUCE: bool>(simd: V3, c: Consts, data: &mut [[u64; 4]], w: 
             // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
             // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
             let data = data;
+            let c = c.in_registers(simd);
             for ((block, &w), &wq) in data.chunks_exact_mut(2 * half).zip(w).zip(wq) {
                 let (w, wq) = (simd.splat_f64x4(w), simd.splat_f64x4(wq));
                 let (xs, ys) = block.split_at_mut(half);
@@ -568,6 +590,7 @@ fn inv_last(simd: V3, c: Consts, data: &mut [[u64; 4]], last: [(f64, f64); 2]) {
             // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
             // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
             let data = data;
+            let c = c.in_registers(simd);
             let (ni, niq) = (simd.splat_f64x4(last[0].0), simd.splat_f64x4(last[0].1));
             let (w, wq) = (simd.splat_f64x4(last[1].0), simd.splat_f64x4(last[1].1));
             let (xs, ys) = data.split_at_mut(half);
