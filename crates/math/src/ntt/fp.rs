@@ -44,7 +44,7 @@
 //! long dependency chains (radix 4, or fusing both small stages and the final reduction) measured slower.
 
 use pulp::x86::V3;
-use pulp::{cast, f64x4, u64x4};
+use pulp::{cast, f64x2, f64x4, u64x4};
 
 /// Primes below this bound use the floating-point transform.
 pub(crate) const MODULUS_BOUND: u64 = 1 << 50;
@@ -62,14 +62,13 @@ const LIMIT: u128 = 1 << 52;
 /// Twiddles of one direction, balanced (`|w| ≤ (p−1)/2`), with their quotients `w/p`.
 #[derive(Clone, Debug)]
 struct Twiddles {
-    /// `w[m + i]` for the stage with `m` blocks (`m < N/4`), in `tfhe-ntt`'s bit-reversed order.
+    /// `w[m + i]` for the stage with `m` blocks (`m < N/2`), in `tfhe-ntt`'s bit-reversed order.
     w: Vec<f64>,
     /// `fl(w/p)`, same indexing.
     wq: Vec<f64>,
-    /// Per 8 elements `g` for the two stages with `N/4` and `N/2` blocks (see [`fwd_last_two`]):
-    /// `[w[N/4 + 2g], w[N/4 + 2g], w[N/4 + 2g + 1], w[N/4 + 2g + 1]]`, its `w/p`, `w[N/2 + 4g .. N/2 + 4g + 4]`,
-    /// its `w/p`.
-    tiles: Vec<[f64x4; 4]>,
+    /// The stage with `N/2` blocks, per 8 elements `g`: `w[N/2 + 4g + {0, 2, 1, 3}]` and its `w/p` (the lane
+    /// order of [`fwd_last_two`]).
+    t1: Vec<[f64x4; 2]>,
 }
 
 impl Twiddles {
@@ -80,19 +79,14 @@ impl Twiddles {
             let w = if w > p / 2 { w as f64 - p as f64 } else { w as f64 };
             (w, w / p as f64)
         };
-        let (w, wq) = table[..n / 4].iter().map(|&w| bal(w)).unzip();
-        let lanes = |at: &dyn Fn(usize) -> usize| {
-            let v: [(f64, f64); 4] = std::array::from_fn(|b| bal(table[at(b)]));
-            [f64x4(v[0].0, v[1].0, v[2].0, v[3].0), f64x4(v[0].1, v[1].1, v[2].1, v[3].1)]
-        };
-        let tiles = (0..n / 8)
+        let (w, wq) = table[..n / 2].iter().map(|&w| bal(w)).unzip();
+        let t1 = (0..n / 8)
             .map(|g| {
-                let [w2, wq2] = lanes(&|b| n / 4 + 2 * g + b / 2);
-                let [w1, wq1] = lanes(&|b| n / 2 + 4 * g + b);
-                [w2, wq2, w1, wq1]
+                let v: [(f64, f64); 4] = [0, 2, 1, 3].map(|b| bal(table[n / 2 + 4 * g + b]));
+                [f64x4(v[0].0, v[1].0, v[2].0, v[3].0), f64x4(v[0].1, v[1].1, v[2].1, v[3].1)]
             })
             .collect();
-        Self { w, wq, tiles }
+        Self { w, wq, t1 }
     }
 }
 
@@ -244,12 +238,14 @@ impl FpNtt {
         self.fwd_stages(c, data, 0..global, 0);
         for (b, block) in data.chunks_exact_mut(len / 4).enumerate() {
             self.fwd_stages(c, block, global..stages - 2, b);
-            let tiles = &tw.tiles[b * len / 8..(b + 1) * len / 8];
+            let r = n / 4 + b * len / 4..n / 4 + (b + 1) * len / 4;
+            let t2 = (&tw.w[r.clone()], &tw.wq[r]);
+            let t1 = &tw.t1[b * len / 8..(b + 1) * len / 8];
             match (self.fwd_reduce[stages - 2], self.fwd_reduce[stages - 1]) {
-                (false, false) => fwd_last_two::<false, false>(simd, c, block, tiles),
-                (true, false) => fwd_last_two::<true, false>(simd, c, block, tiles),
-                (false, true) => fwd_last_two::<false, true>(simd, c, block, tiles),
-                (true, true) => fwd_last_two::<true, true>(simd, c, block, tiles),
+                (false, false) => fwd_last_two::<false, false>(simd, c, block, t2, t1),
+                (true, false) => fwd_last_two::<true, false>(simd, c, block, t2, t1),
+                (false, true) => fwd_last_two::<false, true>(simd, c, block, t2, t1),
+                (true, true) => fwd_last_two::<true, true>(simd, c, block, t2, t1),
             }
         }
     }
@@ -287,12 +283,14 @@ impl FpNtt {
         // Stages 0 .. local run per block: blocks of `2^(s+1) ≤ len` elements, the normalising stage excluded.
         let local = (len.trailing_zeros() as usize).min(stages - 1);
         for (b, block) in data.chunks_exact_mut(len / 4).enumerate() {
-            let tiles = &tw.tiles[b * len / 8..(b + 1) * len / 8];
+            let r = n / 4 + b * len / 4..n / 4 + (b + 1) * len / 4;
+            let t2 = (&tw.w[r.clone()], &tw.wq[r]);
+            let t1 = &tw.t1[b * len / 8..(b + 1) * len / 8];
             match (self.inv_reduce[0], self.inv_reduce[1]) {
-                (false, false) => inv_first_two::<false, false>(simd, c, block, tiles),
-                (true, false) => inv_first_two::<true, false>(simd, c, block, tiles),
-                (false, true) => inv_first_two::<false, true>(simd, c, block, tiles),
-                (true, true) => inv_first_two::<true, true>(simd, c, block, tiles),
+                (false, false) => inv_first_two::<false, false>(simd, c, block, t1, t2),
+                (true, false) => inv_first_two::<true, false>(simd, c, block, t1, t2),
+                (false, true) => inv_first_two::<false, true>(simd, c, block, t1, t2),
+                (true, true) => inv_first_two::<true, true>(simd, c, block, t1, t2),
             }
             self.inv_stages(c, block, 2..local.max(2), b * (len >> 3));
         }
@@ -470,34 +468,65 @@ fn fwd_stage<const REDUCE: bool, const FROM_U64: bool>(
     );
 }
 
-/// `([a0, a1, b0, b1], [a2, a3, b2, b3])`: 128-bit loads and inserts, no lane-crossing shuffle (those cost
-/// 8 µops on AMD Zen 1).
-#[inline(always)]
-fn load_halves(a: &[u64; 4], b: &[u64; 4]) -> (u64x4, u64x4) {
-    (u64x4(a[0], a[1], b[0], b[1]), u64x4(a[2], a[3], b[2], b[3]))
-}
-
-/// Inverse of [`load_halves`].
-#[inline(always)]
-fn store_halves(x: u64x4, y: u64x4, a: &mut [u64; 4], b: &mut [u64; 4]) {
-    *a = [x.0, x.1, y.0, y.1];
-    *b = [x.2, x.3, y.2, y.3];
-}
-
 /// `([x0, y0, x2, y2], [x1, y1, x3, y3])`, within 128-bit lanes.
 #[inline(always)]
 fn unpack(simd: V3, x: f64x4, y: f64x4) -> (f64x4, f64x4) {
     (cast(simd.avx._mm256_unpacklo_pd(cast(x), cast(y))), cast(simd.avx._mm256_unpackhi_pd(cast(x), cast(y))))
 }
 
-/// The forward stages with `N/4` and `N/2` blocks, then full reduction and conversion to `u64`. Per 8 elements
-/// `A = a0..a3`, `B = b0..b3`: the first stage pairs `[a0 a1 b0 b1]` with `[a2 a3 b2 b3]`, the second, after
-/// an in-lane unpack, `[a0 a2 b0 b2]` with `[a1 a3 b1 b3]`.
+/// [`mulmod`] on two lanes (128-bit operations cost one µop on Zen 1, so per element as much as 256-bit ones).
+#[inline(always)]
+fn mulmod2(simd: V3, c: Consts, y: f64x2, w: f64x2, wq: f64x2) -> f64x2 {
+    let (p, round) = (simd.splat_f64x2(c.p.0), simd.splat_f64x2(ROUND));
+    let h = simd.mul_f64x2(y, w);
+    let l = simd.mul_sub_f64x2(y, w, h);
+    let q = simd.sub_f64x2(simd.mul_add_f64x2(y, wq, round), round);
+    simd.add_f64x2(simd.negate_mul_add_f64x2(q, p, h), l)
+}
+
+/// [`reduce`] on two lanes.
+#[inline(always)]
+fn reduce2(simd: V3, c: Consts, x: f64x2) -> f64x2 {
+    let (p, p_inv, round) = (simd.splat_f64x2(c.p.0), simd.splat_f64x2(c.p_inv.0), simd.splat_f64x2(ROUND));
+    let q = simd.sub_f64x2(simd.mul_add_f64x2(x, p_inv, round), round);
+    simd.negate_mul_add_f64x2(q, p, x)
+}
+
+/// The stage with blocks of 4 elements `[x0 x1 y0 y1]` (one twiddle each) on 128-bit halves, in place:
+/// Cooley–Tukey if `FORWARD` (`X` reduced first if `REDUCE`), else Gentleman–Sande (sum reduced if `REDUCE`).
+#[inline(always)]
+fn stage4<const FORWARD: bool, const REDUCE: bool>(
+    simd: V3,
+    c: Consts,
+    block: &mut [u64; 4],
+    w: f64,
+    wq: f64,
+) {
+    let (x, y): (f64x2, f64x2) = (cast([block[0], block[1]]), cast([block[2], block[3]]));
+    let (w, wq) = (simd.splat_f64x2(w), simd.splat_f64x2(wq));
+    let (x, y) = if FORWARD {
+        let x = if REDUCE { reduce2(simd, c, x) } else { x };
+        let t = mulmod2(simd, c, y, w, wq);
+        (simd.add_f64x2(x, t), simd.sub_f64x2(x, t))
+    } else {
+        let s = simd.add_f64x2(x, y);
+        (if REDUCE { reduce2(simd, c, s) } else { s }, mulmod2(simd, c, simd.sub_f64x2(x, y), w, wq))
+    };
+    let (x, y): ([u64; 2], [u64; 2]) = (cast(x), cast(y));
+    *block = [x[0], x[1], y[0], y[1]];
+}
+
+/// The forward stages with `N/4` and `N/2` blocks, then full reduction and conversion to `u64`, in three
+/// short passes (on Zen 1, whose 256-bit operations are two µops, one long loop body with long dependency
+/// chains measured much slower): blocks of 4 on 128-bit halves; blocks of 2 as lanes of
+/// `unpack(a0..a3, a4..a7) = ([a0 a4 a2 a6], [a1 a5 a3 a7])` with twiddle lanes `[4g, 4g+2, 4g+1, 4g+3]`;
+/// the reduction.
 fn fwd_last_two<const REDUCE2: bool, const REDUCE1: bool>(
     simd: V3,
     c: Consts,
     data: &mut [[u64; 4]],
-    tiles: &[[f64x4; 4]],
+    t2: (&[f64], &[f64]),
+    t1: &[[f64x4; 2]],
 ) {
     simd.vectorize(
         #[inline(always)]
@@ -506,23 +535,17 @@ fn fwd_last_two<const REDUCE2: bool, const REDUCE1: bool>(
             // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
             let data = data;
             let c = c.in_registers(simd);
-            // Three short passes: on Zen 1 (two µops per 256-bit operation) a long loop body with long
-            // dependency chains runs far slower than the same work split up.
-            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
-                let (x, y) = load_halves(&ab[0], &ab[1]);
-                let (x, y) = ct::<REDUCE2>(simd, c, cast(x), cast(y), tw[0], tw[1]);
-                (ab[0], ab[1]) = (cast(x), cast(y));
+            for ((block, &w), &wq) in data.iter_mut().zip(t2.0).zip(t2.1) {
+                stage4::<true, REDUCE2>(simd, c, block, w, wq);
             }
-            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
+            for (ab, tw) in data.chunks_exact_mut(2).zip(t1) {
                 let (x, y) = unpack(simd, cast(ab[0]), cast(ab[1]));
-                let (x, y) = ct::<REDUCE1>(simd, c, x, y, tw[2], tw[3]);
+                let (x, y) = ct::<REDUCE1>(simd, c, x, y, tw[0], tw[1]);
                 let (x, y) = unpack(simd, x, y);
                 (ab[0], ab[1]) = (cast(x), cast(y));
             }
-            for ab in data.chunks_exact_mut(2) {
-                let (x, y) = (finish(simd, c, cast(ab[0])), finish(simd, c, cast(ab[1])));
-                let (a, b) = ab.split_at_mut(1);
-                store_halves(x, y, &mut a[0], &mut b[0]);
+            for v in data.iter_mut() {
+                *v = cast(finish(simd, c, cast(*v)));
             }
         },
     );
@@ -533,7 +556,8 @@ fn inv_first_two<const REDUCE1: bool, const REDUCE2: bool>(
     simd: V3,
     c: Consts,
     data: &mut [[u64; 4]],
-    tiles: &[[f64x4; 4]],
+    t1: &[[f64x4; 2]],
+    t2: (&[f64], &[f64]),
 ) {
     simd.vectorize(
         #[inline(always)]
@@ -542,18 +566,14 @@ fn inv_first_two<const REDUCE1: bool, const REDUCE2: bool>(
             // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
             let data = data;
             let c = c.in_registers(simd);
-            // Two short passes, as in `fwd_last_two`.
-            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
-                let (x, y) = load_halves(&ab[0], &ab[1]);
-                let (x, y) = unpack(simd, to_f64(simd, c, x), to_f64(simd, c, y));
-                let (x, y) = gs::<REDUCE1>(simd, c, x, y, tw[2], tw[3]);
+            for (ab, tw) in data.chunks_exact_mut(2).zip(t1) {
+                let (x, y) = unpack(simd, to_f64(simd, c, cast(ab[0])), to_f64(simd, c, cast(ab[1])));
+                let (x, y) = gs::<REDUCE1>(simd, c, x, y, tw[0], tw[1]);
                 let (x, y) = unpack(simd, x, y);
                 (ab[0], ab[1]) = (cast(x), cast(y));
             }
-            for (ab, tw) in data.chunks_exact_mut(2).zip(tiles) {
-                let (x, y) = gs::<REDUCE2>(simd, c, cast(ab[0]), cast(ab[1]), tw[0], tw[1]);
-                let (a, b) = ab.split_at_mut(1);
-                store_halves(cast(x), cast(y), &mut a[0], &mut b[0]);
+            for ((block, &w), &wq) in data.iter_mut().zip(t2.0).zip(t2.1) {
+                stage4::<false, REDUCE2>(simd, c, block, w, wq);
             }
         },
     );
