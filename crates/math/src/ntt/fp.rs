@@ -331,7 +331,6 @@ impl FpNtt {
                 // Moving the buffer out makes the closure `FnOnce`-only, so no call shim sits between `vectorize`
                 // and the body (a shim is not always inlined, and then the body loses the AVX2 target features).
                 let acc = acc;
-                let c = c.in_registers(simd);
                 for ((acc, a), b) in acc.iter_mut().zip(a).zip(b) {
                     let (x, y) = (to_f64(simd, c, cast(*a)), to_f64(simd, c, cast(*b)));
                     let h = simd.mul_f64x4(x, y);
