@@ -17,12 +17,13 @@
 //!   `|y·w/p − q| ≤ 1/2 + |y|·2^−55`, so `T = y·w − q·p ≡ y·w (mod p)` with
 //!   `|T| ≤ p/2 + |y|·p·2^−55 =: τ(|y|)`. Exactness: `|h| < 2^101` so `|l| ≤ 2^48`, and `h − q·p = T − l` is an
 //!   integer `< 2^51` in magnitude, so the FMA producing `r` does not round; `T` is exact likewise.
-//! * `reduce(x)`, for `|x| < 2^52`: `q = fl(fma(x, 1/p, C)) − C`, result `x − q·p` (exact), of magnitude
+//! * `reduce(x)`, for `|x| < 2^53`: `q = fl(fma(x, 1/p, C)) − C`, result `x − q·p` (exact), of magnitude
 //!   `≤ p/2 + |x|·2^−53 =: ρ(|x|)`.
 //! * Forward (Cooley–Tukey, `X, Y ↦ X + T, X − T` with `T = mulmod(Y, w)`): from a bound `B` on all values
 //!   the stage produces `B + τ(B)`, or `ρ(B) + τ(B)` when `X` is reduced first; `B < 2^52` is required at
-//!   every stage. The last stage is followed by `reduce` and one conditional `+p`, which gives `[0, p)` because
-//!   `ρ(B) < p`.
+//!   the input of every stage. The last stage is followed by `reduce` and one conditional `+p`, which gives
+//!   `[0, p)` because `ρ(B) < p`; its outputs may reach `2^53` (sums of exact integers below `2^53` are exact,
+//!   and so is `reduce` there: `|x/p| < 2^51`, result `≤ p/2 + 1`).
 //! * Inverse (Gentleman–Sande, `X, Y ↦ X + Y, mulmod(X − Y, w)`): from `B`, `max(2B, τ(2B))`, or
 //!   `max(ρ(2B), τ(2B))` when the sum is reduced; `2B < 2^52` is required. The last stage multiplies both
 //!   outputs by `N^{−1}` (folded into its twiddle) with `mulmod`, which needs `τ(2B) < p` so that one
@@ -37,8 +38,9 @@
 //! (inverse) of `tfhe-ntt`, so with the same `ψ` the outputs (bit-reversed evaluations) are identical. Stages
 //! with half-blocks of at least 4 elements are radix-2 passes broadcasting one twiddle over whole registers;
 //! stages whose blocks exceed [`BLOCK`] elements sweep the buffer, then each block runs its remaining stages
-//! in the L1 cache. The two stages with half-blocks of 2 and 1 elements pair registers built from 128-bit
-//! halves and in-lane unpacks (no lane-crossing shuffles). Values live as `f64` bit patterns inside the
+//! in the L1 cache. The stage with half-blocks of 2 works on 128-bit registers (one block each), the one with
+//! half-blocks of 1 on in-lane unpacks of two registers (no lane-crossing shuffles, which cost 8 µops on
+//! AMD Zen 1). Values live as `f64` bit patterns inside the
 //! caller's `u64` buffer between stages; `u64 ↔ f64` conversions use the `2^52` exponent trick (exact below
 //! `2^52`). Loop bodies are kept short: on AMD Zen 1 (256-bit operations split in two µops) a long body with
 //! long dependency chains (radix 4, or fusing both small stages and the final reduction) measured slower.
@@ -112,6 +114,7 @@ fn bit_rev(bits: u32, k: usize) -> usize {
     k.reverse_bits() >> (usize::BITS - bits)
 }
 
+/// `a^e mod p` by square-and-multiply.
 fn pow_mod(mut a: u64, mut e: u64, p: u64) -> u64 {
     let mut r = 1u64;
     while e > 0 {
@@ -144,7 +147,8 @@ pub(crate) fn schedule(p: u64, log_n: u32, forward: bool) -> Option<Vec<bool>> {
         }
     };
     let finish = |b: u128| {
-        if forward { b < LIMIT && rho(b) < p128 } else { 2 * b < LIMIT && tau(2 * b) < p128 }
+        // The last forward stage's outputs only feed `reduce`, which is exact below `2^53`.
+        if forward { b < 2 * LIMIT && rho(b) < p128 } else { 2 * b < LIMIT && tau(2 * b) < p128 }
     };
     let stages = if forward { log_n } else { log_n - 1 };
     let feasible = |mut b: u128, from: u32| {
@@ -364,7 +368,7 @@ fn load<const FROM_U64: bool>(simd: V3, c: Consts, x: [u64; 4]) -> f64x4 {
     if FROM_U64 { to_f64(simd, c, cast(x)) } else { cast(x) }
 }
 
-/// Full reduction of `|x| < 2^52` into `[0, p)` and conversion to `u64`.
+/// Full reduction of `|x| < 2^53` into `[0, p)` and conversion to `u64`.
 #[inline(always)]
 fn finish(simd: V3, c: Consts, x: f64x4) -> u64x4 {
     to_u64(simd, c, add_p_if_negative(simd, c, reduce(simd, c, x)))
@@ -408,7 +412,7 @@ fn mulmod(simd: V3, c: Consts, y: f64x4, w: f64x4, wq: f64x4) -> f64x4 {
     simd.add_f64x4(simd.negate_mul_add_f64x4(q, c.p, h), l)
 }
 
-/// `x − round(x/p)·p`, of magnitude `≤ p/2 + |x|·2^−53`, for `|x| < 2^52`.
+/// `x − round(x/p)·p`, of magnitude `≤ p/2 + |x|·2^−53`, for `|x| < 2^53`.
 #[inline(always)]
 fn reduce(simd: V3, c: Consts, x: f64x4) -> f64x4 {
     let q = simd.sub_f64x4(simd.mul_add_f64x4(x, c.p_inv, c.round), c.round);
