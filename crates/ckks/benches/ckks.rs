@@ -1,7 +1,9 @@
 //! CKKS operation costs, ids `ckks/<op>/<N>/<limbs>` (limbs = data primes of the operands).
 //!
-//! Run: `cargo bench -p quantumacy-ckks --bench ckks`. `ckks/ntt_forward_raw/8192/1` is `tfhe-ntt` alone on the
-//! same 49-bit prime, the floor for `ckks/ntt_forward` inside the engine.
+//! Run: `cargo bench -p quantumacy-ckks --bench ckks`. `ckks/ntt_{forward,inverse,mul_acc}_raw/8192/1` are
+//! `tfhe-ntt` alone on the same 49-bit prime; `ckks/ntt_{forward,inverse,mul_acc}/8192/1` the engine's
+//! `NttPlan` (its backend, e.g. `fp-avx2`, is printed), measured in the same run.
+//! `cargo bench -p quantumacy-ckks --bench ckks -- ntt_` runs just these.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup")]
 
@@ -29,14 +31,33 @@ fn ops(c: &mut Criterion) {
     group.sample_size(20).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
 
     let plan = tfhe_ntt::prime64::Plan::try_new(n, params.chain()[0].value()).unwrap();
-    let mut buf: Vec<u64> = (0..n as u64).collect();
-    group.bench_function(BenchmarkId::new("ntt_forward_raw", format!("{n}/1")), |b| {
-        b.iter(|| plan.fwd(black_box(&mut buf)))
-    });
     let basis = params.basis(0);
-    let mut buf2: Vec<u64> = (0..n as u64).collect();
-    group.bench_function(BenchmarkId::new("ntt_forward", format!("{n}/1")), |b| {
-        b.iter(|| basis.plan(0).forward(black_box(&mut buf2)))
+    let ours = basis.plan(0);
+    eprintln!("NttPlan backend: {} (tfhe-ntt IFMA: {})", ours.backend(), plan.use_ifma());
+    let p = params.chain()[0].value();
+    let input: Vec<u64> = (0..n as u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % p).collect();
+    let nid = |op: &str| BenchmarkId::new(op.to_string(), format!("{n}/1"));
+    let mut buf = input.clone();
+    group.bench_function(nid("ntt_forward_raw"), |b| b.iter(|| plan.fwd(black_box(&mut buf))));
+    let mut buf = input.clone();
+    group.bench_function(nid("ntt_forward"), |b| b.iter(|| ours.forward(black_box(&mut buf))));
+    let mut buf = input.clone();
+    group.bench_function(nid("ntt_inverse_raw"), |b| {
+        b.iter(|| {
+            plan.inv(black_box(&mut buf));
+            plan.normalize(&mut buf);
+        })
+    });
+    let mut buf = input.clone();
+    group.bench_function(nid("ntt_inverse"), |b| b.iter(|| ours.inverse(black_box(&mut buf))));
+    let rhs: Vec<u64> = input.iter().map(|&x| (x * 3 + 1) % p).collect();
+    let mut acc = input.clone();
+    group.bench_function(nid("ntt_mul_acc_raw"), |b| {
+        b.iter(|| plan.mul_accumulate(black_box(&mut acc), &input, &rhs))
+    });
+    let mut acc = input.clone();
+    group.bench_function(nid("ntt_mul_acc"), |b| {
+        b.iter(|| ours.mul_accumulate(black_box(&mut acc), &input, &rhs))
     });
 
     for level in [2usize, 3] {

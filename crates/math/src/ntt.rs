@@ -11,12 +11,23 @@
 //! `concrete-ntt` 0.2 uses AVX2 on stable Rust (its AVX-512/IFMA paths need its `nightly` feature), so
 //! `tfhe-ntt` stays the default. Both orders are bit-reversed, and the slot exponents below are computed from
 //! whichever plan is compiled in, so automorphisms stay correct with either backend.
+//!
+//! # Plan selection
+//! [`NttPlan::new`] always builds the crate plan above (it defines the root `ψ` and the slot order). On x86-64
+//! with AVX2 + FMA, for `p < 2^50`, and when that plan does not use AVX-512 IFMA (`tfhe-ntt`'s
+//! `Plan::use_ifma()`; `concrete-ntt` 0.2 has no IFMA on stable Rust), the transforms and
+//! [`NttPlan::mul_accumulate`] run instead on the double-precision AVX2 backend of the `fp` submodule, built
+//! from the same `ψ` and bit-identical to the crate plan (same order, reduced outputs). Elsewhere (IFMA,
+//! larger primes, no AVX2/FMA, other architectures) the crate plan runs. [`NttPlan::backend`] names the choice.
 
 use crate::{Error, Modulus};
 #[cfg(feature = "concrete-ntt")]
 use concrete_ntt::prime64::Plan;
 #[cfg(not(feature = "concrete-ntt"))]
 use tfhe_ntt::prime64::Plan;
+
+#[cfg(target_arch = "x86_64")]
+mod fp;
 
 /// The NTT crate compiled in: `"tfhe-ntt"` by default, `"concrete-ntt"` with the feature of that name.
 pub const NTT_BACKEND: &str = if cfg!(feature = "concrete-ntt") { "concrete-ntt" } else { "tfhe-ntt" };
@@ -25,6 +36,9 @@ pub const NTT_BACKEND: &str = if cfg!(feature = "concrete-ntt") { "concrete-ntt"
 #[derive(Clone, Debug)]
 pub struct NttPlan {
     plan: Plan,
+    /// The AVX2 floating-point transform, where selected (module documentation).
+    #[cfg(target_arch = "x86_64")]
+    fast: Option<fp::FpNtt>,
     modulus: Modulus,
     degree: usize,
     /// `e_i`: slot `i` holds the evaluation at `ω^{e_i}`, `ω` the root evaluated in slot 0.
@@ -67,7 +81,26 @@ impl NttPlan {
             exponents.push(e);
             slot_of[(e / 2) as usize] = i as u32;
         }
-        Ok(Self { plan, modulus, degree, exponents, slot_of })
+        #[cfg(target_arch = "x86_64")]
+        let fast = if uses_ifma(&plan) { None } else { fp::FpNtt::new(degree, modulus.value(), omega) };
+        Ok(Self {
+            plan,
+            #[cfg(target_arch = "x86_64")]
+            fast,
+            modulus,
+            degree,
+            exponents,
+            slot_of,
+        })
+    }
+
+    /// The transform this plan runs: `"fp-avx2"` (the double-precision AVX2 backend) or [`NTT_BACKEND`].
+    pub fn backend(&self) -> &'static str {
+        #[cfg(target_arch = "x86_64")]
+        if self.fast.is_some() {
+            return "fp-avx2";
+        }
+        NTT_BACKEND
     }
 
     /// The prime.
@@ -85,6 +118,10 @@ impl NttPlan {
     /// # Panics
     /// If `buf.len() != N` (a bug in the caller).
     pub fn forward(&self, buf: &mut [u64]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(fast) = &self.fast {
+            return fast.forward(buf);
+        }
         self.plan.fwd(buf);
     }
 
@@ -93,17 +130,25 @@ impl NttPlan {
     /// # Panics
     /// If `buf.len() != N` (a bug in the caller).
     pub fn inverse(&self, buf: &mut [u64]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(fast) = &self.fast {
+            return fast.inverse(buf);
+        }
         self.plan.inv(buf);
         self.plan.normalize(buf);
     }
 
-    /// `acc[i] += a[i]·b[i] mod p` on reduced inputs (SIMD in `tfhe-ntt` for `p < 2^62`): the pointwise
-    /// multiply-accumulate of the NTT domain.
+    /// `acc[i] += a[i]·b[i] mod p` on reduced inputs (SIMD in `tfhe-ntt` for `p < 2^62`, or the AVX2
+    /// floating-point backend where selected): the pointwise multiply-accumulate of the NTT domain.
     ///
     /// # Panics
     /// If the slices differ in length from `N`.
     pub fn mul_accumulate(&self, acc: &mut [u64], a: &[u64], b: &[u64]) {
         assert!(acc.len() == self.degree && a.len() == self.degree && b.len() == self.degree);
+        #[cfg(target_arch = "x86_64")]
+        if let Some(fast) = &self.fast {
+            return fast.mul_accumulate(acc, a, b);
+        }
         self.plan.mul_accumulate(acc, a, b);
     }
 
@@ -117,6 +162,18 @@ impl NttPlan {
         let two_n = 2 * self.degree;
         self.exponents.iter().map(|&e| self.slot_of[(e as usize * g % two_n) / 2]).collect()
     }
+}
+
+/// Whether the crate plan runs on AVX-512 IFMA (then it is kept: it is faster than the AVX2 backend).
+#[cfg(all(target_arch = "x86_64", not(feature = "concrete-ntt")))]
+fn uses_ifma(plan: &Plan) -> bool {
+    plan.use_ifma()
+}
+
+/// `concrete-ntt` 0.2 uses IFMA only with its `nightly` feature, which this crate does not enable.
+#[cfg(all(target_arch = "x86_64", feature = "concrete-ntt"))]
+fn uses_ifma(_: &Plan) -> bool {
+    false
 }
 
 /// Negacyclic product `a·b mod (X^N + 1, p)` by schoolbook multiplication, the `O(N²)` test oracle.
@@ -178,6 +235,21 @@ mod tests {
     fn backend_name_follows_the_feature() {
         let want = if cfg!(feature = "concrete-ntt") { "concrete-ntt" } else { "tfhe-ntt" };
         assert_eq!(NTT_BACKEND, want);
+    }
+
+    #[test]
+    fn avx2_backend_is_selected_for_primes_below_2_pow_50() {
+        let n = 1 << 13;
+        for (bits, below) in [(40u32, true), (49, true), (50, true), (51, false), (60, false)] {
+            let m = ntt_primes(bits, n, 1, &[]).unwrap()[0];
+            let plan = NttPlan::new(n, m).unwrap();
+            #[cfg(target_arch = "x86_64")]
+            let fast = below && pulp::x86::V3::try_new().is_some() && !uses_ifma(&plan.plan);
+            #[cfg(not(target_arch = "x86_64"))]
+            let fast = false;
+            let want = if fast { "fp-avx2" } else { NTT_BACKEND };
+            assert_eq!(plan.backend(), want, "{bits}-bit prime");
+        }
     }
 
     proptest! {
