@@ -431,7 +431,7 @@ impl Evaluator {
                 let (Some((key, perms)), Some(h)) = (key, &hoisted) else { return a.clone() };
                 let mut acc = h.zero_accumulator(&self.params);
                 h.accumulate(&self.params, key, perms, &mut acc);
-                let [u0, u1] = acc.finish(&self.params, a.level).map(|x| mod_down(&self.params, a.level, x));
+                let [u0, u1] = acc.finish().map(|x| mod_down(&self.params, a.level, x));
                 let mut c0 = Poly::<Ntt>::zero(basis);
                 a.c0.automorphism_into(perms, &mut c0);
                 c0.add_assign(&u0, basis);
@@ -486,7 +486,7 @@ impl Evaluator {
             }
         }
         if let Some((_, acc)) = switched {
-            let [u0, u1] = acc.finish(&self.params, a.level).map(|x| mod_down(&self.params, a.level, x));
+            let [u0, u1] = acc.finish().map(|x| mod_down(&self.params, a.level, x));
             c0.add_assign(&u0, basis);
             c1.add_assign(&u1, basis);
         }

@@ -366,27 +366,9 @@ impl BaseConverter {
         assert_eq!(output.len(), nt * n);
         assert!(scratch.len() >= nf * n && nf <= 16);
         if nf == 1 {
-            // Centered lift of one residue: a − q when a > q/2. Branch-free (the sign is a coin flip per
-            // coefficient, which a branch would mispredict half the time), and without a reduction when
-            // q ≤ p_j (then a < p_j already).
             let q = self.from[0];
-            let half = q.value() / 2;
             for (pj, out) in self.to.iter().zip(output.chunks_exact_mut(n)) {
-                let (p, q_mod) = (pj.value(), pj.reduce(q.value()));
-                let lift = |a: u64, r: u64| {
-                    let sub = q_mod & 0u64.wrapping_sub(u64::from(a > half));
-                    let d = r.wrapping_sub(sub);
-                    d.wrapping_add(p & 0u64.wrapping_sub(u64::from(r < sub)))
-                };
-                if q.value() <= p {
-                    for (o, &a) in out.iter_mut().zip(input) {
-                        *o = lift(a, a);
-                    }
-                } else {
-                    for (o, &a) in out.iter_mut().zip(input) {
-                        *o = lift(a, pj.reduce(a));
-                    }
-                }
+                lift_centered_one(input, out, q, *pj);
             }
             return;
         }
@@ -413,6 +395,53 @@ impl BaseConverter {
             }
         }
     }
+}
+
+/// `out[i] = (a_i − q·[a_i > q/2]) mod p` for residues `a_i < q`: the centered lift of one residue into another
+/// prime, the whole base conversion of a single-prime digit.
+///
+/// For `q, p < 2^50` it runs in `f64`, vectorised with AVX2 where the CPU has it (through `pulp`'s safe
+/// runtime dispatch): `x = a − q·[a > q/2]` is exact with `|x| ≤ q/2 < 2^49`; `k = round(fl(x·(1/p)))` is
+/// within `1/2 + 2^−3` of `x/p`, so `r = x − k·p` (exact, `|k·p| < 2^51`) lies in `(−p, p)` and one conditional
+/// `+p` lands in `[0, p)`. Other sizes use the integer Barrett path.
+fn lift_centered_one(input: &[u64], out: &mut [u64], q: Modulus, p: Modulus) {
+    const BOUND: u64 = 1 << 50;
+    let (qv, pv) = (q.value(), p.value());
+    let half = qv / 2;
+    if qv >= BOUND || pv >= BOUND {
+        let q_mod = p.reduce(qv);
+        for (o, &a) in out.iter_mut().zip(input) {
+            let r = p.reduce(a);
+            *o = if a > half { p.sub(r, q_mod) } else { r };
+        }
+        return;
+    }
+    // 2^52 and its bit pattern: from_bits(a | BITS) − 2^52 = a and (r + 2^52).to_bits() − BITS = r for
+    // integers 0 ≤ a, r < 2^52; ROUND = 1.5·2^52 rounds |z| ≤ 2^51 to an integer.
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    const BITS: u64 = 0x4330_0000_0000_0000;
+    const ROUND: f64 = 6_755_399_441_055_744.0;
+    let (qf, pf, pinv, halff) = (qv as f64, pv as f64, 1.0 / pv as f64, half as f64);
+    let body = move |input: &[u64], out: &mut [u64]| {
+        for (o, &a) in out.iter_mut().zip(input) {
+            let x = f64::from_bits(a | BITS) - TWO52;
+            let x = if x > halff { x - qf } else { x };
+            let k = (x * pinv + ROUND) - ROUND;
+            let r = x - k * pf;
+            let r = if r < 0.0 { r + pf } else { r };
+            *o = (r + TWO52).to_bits() - BITS;
+        }
+    };
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        // `FnOnce` with the buffers moved in, so the loop is compiled inside the AVX2-enabled frame.
+        simd.vectorize(
+            #[inline(always)]
+            move || body(input, out),
+        );
+        return;
+    }
+    body(input, out);
 }
 
 #[cfg(test)]
@@ -464,6 +493,31 @@ mod tests {
                 to.iter().enumerate().all(|(j, m)| out[j * n] == (v % u128::from(m.value())) as u64)
             });
             prop_assert!(ok);
+        }
+    }
+
+    proptest! {
+        /// The single-prime conversion (f64 path below 2^50, Barrett above) against i128 arithmetic, including
+        /// the residues around q/2 where the lift changes sign.
+        #[test]
+        fn single_prime_lift_equals_integer_arithmetic(
+            qb in prop::sample::select(vec![20u32, 30, 40, 49, 50, 55, 60]),
+            pb in prop::sample::select(vec![20u32, 30, 40, 49, 50, 55, 60]),
+            seed in any::<u64>(),
+        ) {
+            let primes = ntt_prime_chain(&[qb, pb], 16).unwrap();
+            let (q, p) = (primes[0], primes[1]);
+            let half = q.value() / 2;
+            let mut input: Vec<u64> = (0..64u64)
+                .map(|i| (seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd) % q.value())
+                .collect();
+            input[..8].copy_from_slice(&[0, 1, half - 1, half, half + 1, q.value() - 1, q.value() - 2, 2]);
+            let mut out = vec![0u64; 64];
+            lift_centered_one(&input, &mut out, q, p);
+            for (&a, &o) in input.iter().zip(&out) {
+                let x = if a > half { i128::from(a) - i128::from(q.value()) } else { i128::from(a) };
+                prop_assert_eq!(o, x.rem_euclid(i128::from(p.value())) as u64, "a = {}", a);
+            }
         }
     }
 
