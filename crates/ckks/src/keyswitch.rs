@@ -282,10 +282,7 @@ pub(crate) fn mod_down_rescale(params: &Parameters, level: usize, mut x: Vec<u64
         for (i, m) in ld.basis.moduli()[..level].iter().enumerate() {
             let cl = &mut conv[i * n..(i + 1) * n];
             ld.basis.plan(i).forward(cl);
-            let (w, ws) = dr.inv[i];
-            for (a, &b) in kept[i * n..(i + 1) * n].iter_mut().zip(cl.iter()) {
-                *a = m.mul_shoup(m.sub(*a, b), w, ws);
-            }
+            m.sub_mul_assign(&mut kept[i * n..(i + 1) * n], cl, dr.inv[i].0);
         }
     });
     x.truncate(level * n);
@@ -335,10 +332,7 @@ pub(crate) fn mod_down_with_noise(
                 }
             }
             ld.basis.plan(i).forward(cl);
-            let (w, ws) = ld.p_inv[i];
-            for (a, &b) in data[i * n..(i + 1) * n].iter_mut().zip(cl.iter()) {
-                *a = m.mul_shoup(m.sub(*a, b), w, ws);
-            }
+            m.sub_mul_assign(&mut data[i * n..(i + 1) * n], cl, ld.p_inv[i].0);
         }
     });
     x.truncate(ql * n);
@@ -367,10 +361,7 @@ pub(crate) fn rescale_poly(params: &Parameters, level: usize, a: &mut Poly<Ntt>)
                 *t = m.sub(m.reduce(x), half_i);
             }
             ld.basis.plan(i).forward(tmp);
-            let (w, ws) = ld.rescale_inv[i];
-            for (y, &t) in a.limb_mut(i).iter_mut().zip(tmp.iter()) {
-                *y = m.mul_shoup(m.sub(*y, t), w, ws);
-            }
+            m.sub_mul_assign(a.limb_mut(i), tmp, ld.rescale_inv[i].0);
         }
     });
     a.truncate(level);

@@ -115,6 +115,58 @@ impl Modulus {
         if r >= self.p { r - self.p } else { r }
     }
 
+    /// `acc[i] = (acc[i] − b[i])·w mod p` for reduced `acc`, `b` and `w` (the last step of ModDown and
+    /// rescale: subtract the converted part, multiply by an inverse).
+    ///
+    /// For `p < 2^50` it runs in `f64` (van der Hoeven–Lecerf–Quintin, *Modular SIMD arithmetic in
+    /// Mathemagix*, ACM TOMS 43(1), 2016, §3), vectorised with AVX2 + FMA where the CPU has them (`pulp`'s
+    /// safe runtime dispatch): `x = acc − b` is exact with `|x| < p`; `h = fl(x·w)`, `l = x·w − h` (one FMA,
+    /// exact); `k = round(fl(x·fl(w/p)))` is within `1/2 + 2^−2` of `x·w/p` because `|x·w/p| < 2^50`; and
+    /// `r = fma(−k, p, h) + l = x·w − k·p` is exact (an integer below `2^51`) and lies in `(−p, p)`, so one
+    /// conditional `+p` reduces it. Other moduli use Shoup multiplication.
+    ///
+    /// # Panics
+    /// If the slices differ in length (a bug in the caller).
+    pub fn sub_mul_assign(&self, acc: &mut [u64], b: &[u64], w: u64) {
+        assert_eq!(acc.len(), b.len());
+        let p = self.p;
+        if p >= 1 << 50 {
+            let ws = self.shoup(w);
+            for (a, &b) in acc.iter_mut().zip(b) {
+                *a = self.mul_shoup(self.sub(*a, b), w, ws);
+            }
+            return;
+        }
+        // 2^52 and its bit pattern convert integers in [0, 2^52) to and from f64 exactly; ROUND = 1.5·2^52
+        // rounds |z| ≤ 2^51 to an integer.
+        const TWO52: f64 = 4_503_599_627_370_496.0;
+        const BITS: u64 = 0x4330_0000_0000_0000;
+        const ROUND: f64 = 6_755_399_441_055_744.0;
+        let (pf, wf) = (p as f64, w as f64);
+        let wq = wf / pf;
+        let body = move |acc: &mut [u64], b: &[u64]| {
+            for (a, &b) in acc.iter_mut().zip(b) {
+                let x = (f64::from_bits(*a | BITS) - TWO52) - (f64::from_bits(b | BITS) - TWO52);
+                let h = x * wf;
+                let l = x.mul_add(wf, -h);
+                let k = x.mul_add(wq, ROUND) - ROUND;
+                let r = (-k).mul_add(pf, h) + l;
+                let r = if r < 0.0 { r + pf } else { r };
+                *a = (r + TWO52).to_bits() - BITS;
+            }
+        };
+        #[cfg(target_arch = "x86_64")]
+        if let Some(simd) = pulp::x86::V3::try_new() {
+            // `FnOnce` with the buffers moved in, so the loop is compiled inside the AVX2 + FMA frame.
+            simd.vectorize(
+                #[inline(always)]
+                move || body(acc, b),
+            );
+            return;
+        }
+        body(acc, b);
+    }
+
     /// `a^e mod p` by square-and-multiply.
     pub fn pow(&self, a: u64, mut e: u64) -> u64 {
         let mut base = self.reduce(a);
@@ -155,6 +207,31 @@ impl Modulus {
 mod tests {
     use super::Modulus;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The f64 path (p < 2^50) and the Shoup path against u128 arithmetic, extremes included.
+        #[test]
+        fn sub_mul_assign_equals_u128_arithmetic(
+            bits in prop::sample::select(vec![17u32, 30, 40, 49, 50, 55, 61]),
+            seed in any::<u64>(),
+        ) {
+            let p = crate::prime::ntt_prime_chain(&[bits], 16).unwrap()[0];
+            let v = p.value();
+            let draw = |i: u64| (seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd) % v;
+            let mut acc: Vec<u64> = (0..64).map(draw).collect();
+            let mut b: Vec<u64> = (64..128).map(draw).collect();
+            acc[..4].copy_from_slice(&[0, v - 1, 0, v - 1]);
+            b[..4].copy_from_slice(&[v - 1, 0, 0, v - 1]);
+            for w in [draw(999), 0, 1, v - 1] {
+                let mut got = acc.clone();
+                p.sub_mul_assign(&mut got, &b, w);
+                for ((&a, &bb), &g) in acc.iter().zip(&b).zip(&got) {
+                    let want = ((u128::from(a) + u128::from(v) - u128::from(bb)) * u128::from(w) % u128::from(v)) as u64;
+                    prop_assert_eq!(g, want);
+                }
+            }
+        }
+    }
 
     proptest! {
         #[test]
