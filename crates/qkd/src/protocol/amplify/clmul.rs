@@ -86,7 +86,7 @@ impl Kernel for Pclmul {
 /// detected at run time by `pulp`) they are compiled with it enabled, so the whole block uses the VEX three-operand
 /// encodings (no register copies before the destructive SSE forms, fewer spills) and stays small enough
 /// (≈ 640 instructions) to run from the decoded-instruction cache; the 32- and 64-word steps above call it. On an
-/// AMD EPYC (Zen 1) this took n = 10⁶ → m = 5×10⁵ from ≈ 145 to ≈ 165 Mbit/s; the plain SSE build remains the
+/// AMD EPYC (Zen 1) this took n = 10⁶ → m = 5×10⁵ from ≈ 145 to ≈ 170 Mbit/s; the plain SSE build remains the
 /// fallback.
 #[cfg(all(target_arch = "x86_64", target_feature = "pclmulqdq"))]
 mod leaf {
@@ -191,9 +191,10 @@ mod leaf {
             }
         };
     }
-    // Inlining tuned on an AMD EPYC (Zen 1): 8 into 16, [`t16_dispatch`] a call, 32 into 64, 64 a call.
+    // Inlining tuned on an AMD EPYC (Zen 1): 8 into 16; [`t16_dispatch`], 32 and 64 as calls (32 inlined into 64
+    // made LLVM scalarise the 64-step XORs).
     stack_step!(t16, t8, 16, inline(always));
-    stack_step!(t32, t16_detected, 32, inline(always));
+    stack_step!(t32, t16_detected, 32, inline(never));
     stack_step!(t64, t32, 64, inline(never));
 
     /// [`t16_dispatch`] with AVX2 if this CPU has it (`V3::try_new` reads a cached detection result).
