@@ -297,9 +297,11 @@ impl PackedToeplitz {
 /// cols = `x.len()`, `d.len()` = rows + cols − 1; entries of d past its end count as zero).
 ///
 /// The matrix is zero-padded to whole tiles of k words, k the smallest power of two (at least 8) covering the
-/// shorter side, and each k × k tile goes through the transposed Karatsuba recursion. (A tile of b·2^ℓ words with
-/// b not a power of two would save no word product: the recursion ends in blocks of b ≤ [`Kernel::BASE`] words,
-/// each of them as costly as one of the next power of two.)
+/// shorter side, and each k × k tile goes through the transposed Karatsuba recursion, told how many of its rows
+/// are wanted and how many of its columns are nonzero so that it skips the half products that only feed padding
+/// rows or only read padding columns (see [`square`]). (A tile of b·2^ℓ words with b not a power of two would save
+/// no word product: the recursion ends in blocks of b ≤ [`Kernel::BASE`] words, each of them as costly as one of
+/// the next power of two.)
 pub(super) fn tmvp<K: Kernel>(d: &[u64], x: &[u64], y: &mut [u128]) {
     let (rows, cols) = (y.len(), x.len());
     y.fill(0);
@@ -322,7 +324,8 @@ pub(super) fn tmvp<K: Kernel>(d: &[u64], x: &[u64], y: &mut [u128]) {
         for (c, x_tile) in x_p.chunks_exact(k).enumerate() {
             // Tile (r, c): T'_{rk+i, ck+v} = d'[(r − c)k + cols_p − k + (i − v + k − 1)].
             let start = (r + col_tiles - 1 - c) * k;
-            square::<K>(&d_p[start..start + 2 * k - 1], x_tile, y_tile, &mut scratch);
+            let shape = (k.min(rows - r * k), k.min(cols - c * k));
+            square::<K>(&d_p[start..start + 2 * k - 1], x_tile, y_tile, shape, &mut scratch);
         }
     }
     for (out, &acc) in y.iter_mut().zip(&y_p) {
@@ -340,9 +343,20 @@ fn tile_size(s: usize) -> usize {
     s.max(8).next_power_of_two()
 }
 
-/// y ^= T·x for a square Toeplitz matrix of size k = `x.len()` (a power of two) given by its 2k − 1 diagonals `d`;
-/// `scratch` holds at least 3k words.
-fn square<K: Kernel>(d: &[u64], x: &[u64], y: &mut [K::Acc], scratch: &mut [u64]) {
+/// y ^= T·x for a square Toeplitz matrix of size k = `x.len()` (a power of two) given by its 2k − 1 diagonals `d`,
+/// where only the first `rows` entries of y are wanted (the others may receive anything) and x is zero past its
+/// first `cols` entries (1 ≤ rows, cols ≤ k); `scratch` holds at least 3k words.
+///
+/// With the halves of the step above, a wanted-rows count r ≤ h drops P₂ (it feeds y₁ only) and a nonzero-columns
+/// count c ≤ h drops P₁ (x₁ = 0, so P₁ = 0 and P₀ = M·x₀): 1, 2 or 3 half products instead of always 3. Only the
+/// dimensions choose, never the data.
+fn square<K: Kernel>(
+    d: &[u64],
+    x: &[u64],
+    y: &mut [K::Acc],
+    (rows, cols): (usize, usize),
+    scratch: &mut [u64],
+) {
     let k = x.len();
     if k <= K::BASE {
         K::base(d, x, y);
@@ -355,23 +369,55 @@ fn square<K: Kernel>(d: &[u64], x: &[u64], y: &mut [K::Acc], scratch: &mut [u64]
     let (xbuf, rest) = rest.split_at_mut(h);
     // Diagonal blocks: U = d[0..2h−1] (upper right), M = d[h..3h−1], L = d[2h..4h−1] (lower left).
     let m = &d[h..3 * h - 1];
+    let (r0, c0) = (rows.min(h), cols.min(h));
+    match (rows > h, cols > h) {
+        (false, false) => {
+            // y₀ ^= M·x₀.
+            square::<K>(m, x0, y0, (r0, c0), rest);
+            return;
+        }
+        (false, true) => {
+            // y₀ ^= P₀ + P₁.
+            for ((s, &a), &b) in xbuf.iter_mut().zip(x0).zip(x1) {
+                *s = a ^ b;
+            }
+            square::<K>(m, xbuf, y0, (r0, h), rest);
+            for ((s, &u), &mm) in dbuf.iter_mut().zip(&d[..2 * h - 1]).zip(m) {
+                *s = u ^ mm;
+            }
+            square::<K>(dbuf, x1, y0, (r0, cols - h), rest);
+            return;
+        }
+        (true, false) => {
+            // P₀ = M·x₀ into both halves, P₂ = (L − M)·x₀ into y₁.
+            xor_into(y1, y0);
+            square::<K>(m, x0, y0, (h, c0), rest);
+            xor_into(y1, y0);
+            for ((s, &l), &mm) in dbuf.iter_mut().zip(&d[2 * h..4 * h - 1]).zip(m) {
+                *s = l ^ mm;
+            }
+            square::<K>(dbuf, x0, y1, (rows - h, c0), rest);
+            return;
+        }
+        (true, true) => {}
+    }
     // P₀ = M·(x₀ + x₁) added to both halves: y₁ ^= y₀; y₀ ^= P₀; y₁ ^= y₀.
     for ((s, &a), &b) in xbuf.iter_mut().zip(x0).zip(x1) {
         *s = a ^ b;
     }
     xor_into(y1, y0);
-    square::<K>(m, xbuf, y0, rest);
+    square::<K>(m, xbuf, y0, (h, h), rest);
     xor_into(y1, y0);
     // P₁ = (U − M)·x₁ into y₀.
     for ((s, &u), &mm) in dbuf.iter_mut().zip(&d[..2 * h - 1]).zip(m) {
         *s = u ^ mm;
     }
-    square::<K>(dbuf, x1, y0, rest);
+    square::<K>(dbuf, x1, y0, (h, cols - h), rest);
     // P₂ = (L − M)·x₀ into y₁.
     for ((s, &l), &mm) in dbuf.iter_mut().zip(&d[2 * h..4 * h - 1]).zip(m) {
         *s = l ^ mm;
     }
-    square::<K>(dbuf, x0, y1, rest);
+    square::<K>(dbuf, x0, y1, (rows - h, h), rest);
 }
 
 fn xor_into<A: Copy + std::ops::BitXorAssign>(dst: &mut [A], src: &[A]) {
@@ -420,6 +466,27 @@ mod tests {
                 let mut hw = vec![0u128; rows];
                 tmvp::<Pclmul>(&d, &x, &mut hw);
                 prop_assert_eq!(&hw, &y);
+            }
+        }
+    }
+
+    /// Shapes whose tiles are only partly wanted or nonzero, so that [`square`] skips half products at several
+    /// levels (rows or columns just above or below a half, a quarter, a whole tile), against the definition.
+    #[test]
+    fn trimmed_tiles_equal_schoolbook() {
+        for (rows, cols) in
+            [(513, 1_100), (700, 1_500), (1_025, 1_030), (300, 2_049), (1_024, 2_048), (97, 1_000)]
+        {
+            let d = words(rows + cols - 1, rows as u64);
+            let x = words(cols, cols as u64);
+            let expected = schoolbook(&d, &x, rows);
+            let mut y = vec![0u128; rows];
+            tmvp::<Portable>(&d, &x, &mut y);
+            assert_eq!(y, expected, "portable, {rows} × {cols}");
+            #[cfg(all(target_arch = "x86_64", target_feature = "pclmulqdq"))]
+            {
+                tmvp::<Pclmul>(&d, &x, &mut y);
+                assert_eq!(y, expected, "pclmulqdq, {rows} × {cols}");
             }
         }
     }
