@@ -272,12 +272,21 @@ pub(super) struct PackedToeplitz {
 impl PackedToeplitz {
     pub(super) fn new(t: &BitVec, rows: usize, cols: usize) -> Self {
         let (rw, cw) = (rows.div_ceil(64), cols.div_ceil(64));
-        let mut d = BitVec::with_capacity(64 * (rw + cw));
-        d.extend_from_words(&[], 0, 64 * cw - (cols - 1));
-        d.extend_from_words(t.words(), 0, t.len());
-        let pad = 64 * (rw + cw) - d.len();
-        d.extend_from_words(&[], 0, pad);
-        PackedToeplitz { rows, cols, diagonals: d.words().to_vec() }
+        // D = z^p·t in r_w + c_w words, written in one pass (p = 64·p_w + p_b, 1 ≤ p ≤ 64): word w is bits
+        // 64w − p … of t, i.e. the 128-bit pair (t[w − p_w − 1], t[w − p_w]) shifted right by 64 − p_b; words of t
+        // before its start or past its end read as zero (its bits past t.len() are zero).
+        let p = 64 * cw - (cols - 1);
+        let (pw, pb) = (p / 64, (p % 64) as u32);
+        let tw = t.words();
+        let word = |q: Option<usize>| q.and_then(|q| tw.get(q)).copied().unwrap_or(0);
+        let diagonals = (0..rw + cw)
+            .map(|w| {
+                let pair =
+                    u128::from(word(w.checked_sub(pw + 1))) | (u128::from(word(w.checked_sub(pw))) << 64);
+                (pair >> (64 - pb)) as u64
+            })
+            .collect();
+        PackedToeplitz { rows, cols, diagonals }
     }
 
     /// T·x for x given as `cols` packed bits (tail bits zero).
