@@ -265,69 +265,102 @@ impl Kernel for Portable {
 /// i ≤ r_w: a word Toeplitz product of (r_w + 1) × c_w with the r_w + c_w words of D.
 pub(super) struct PackedToeplitz {
     rows: usize,
-    cols: usize,
+    /// The word product's tiling: (r_w + 1) × c_w.
+    tiling: Tiling,
+    /// D, already padded for `tiling` (see [`Tiling::pad`]), so that a hash neither copies nor re-pads it.
     diagonals: Vec<u64>,
 }
 
 impl PackedToeplitz {
     pub(super) fn new(t: &BitVec, rows: usize, cols: usize) -> Self {
         let (rw, cw) = (rows.div_ceil(64), cols.div_ceil(64));
-        // D = z^p·t in r_w + c_w words, written in one pass (p = 64·p_w + p_b, 1 ≤ p ≤ 64): word w is bits
-        // 64w − p … of t, i.e. the 128-bit pair (t[w − p_w − 1], t[w − p_w]) shifted right by 64 − p_b; words of t
-        // before its start or past its end read as zero (its bits past t.len() are zero).
+        // D = z^p·t in r_w + c_w words (p = 64·p_w + p_b, 1 ≤ p ≤ 64): word w is bits 64w − p … of t, i.e. the
+        // 128-bit pair (t[w − p_w − 1], t[w − p_w]) shifted right by 64 − p_b; words of t before its start or past
+        // its end read as zero (its bits past t.len() are zero), and so do words of D past r_w + c_w.
         let p = 64 * cw - (cols - 1);
         let (pw, pb) = (p / 64, (p % 64) as u32);
         let tw = t.words();
         let word = |q: Option<usize>| q.and_then(|q| tw.get(q)).copied().unwrap_or(0);
-        let diagonals = (0..rw + cw)
-            .map(|w| {
-                let pair =
-                    u128::from(word(w.checked_sub(pw + 1))) | (u128::from(word(w.checked_sub(pw))) << 64);
-                (pair >> (64 - pb)) as u64
-            })
-            .collect();
-        PackedToeplitz { rows, cols, diagonals }
+        let d = |w: usize| {
+            let pair = u128::from(word(w.checked_sub(pw + 1))) | (u128::from(word(w.checked_sub(pw))) << 64);
+            if w < rw + cw { (pair >> (64 - pb)) as u64 } else { 0 }
+        };
+        let tiling = Tiling::new(rw + 1, cw);
+        PackedToeplitz { rows, tiling, diagonals: tiling.pad(d) }
     }
 
     /// T·x for x given as `cols` packed bits (tail bits zero).
     pub(super) fn apply_with<K: Kernel>(&self, x: &[u64]) -> BitVec {
-        let (rw, cw) = (self.rows.div_ceil(64), self.cols.div_ceil(64));
-        let mut wide = vec![0u128; rw + 1];
-        tmvp::<K>(&self.diagonals, &x[..cw], &mut wide);
-        let words = wide.windows(2).map(|p| (p[1] as u64) ^ ((p[0] >> 64) as u64)).collect();
-        wide.fill(0);
-        std::hint::black_box(&wide);
+        let rw = self.rows.div_ceil(64);
+        let mut y = vec![K::Acc::default(); self.tiling.rows_p];
+        tmvp_padded::<K>(self.tiling, &self.diagonals, &x[..self.tiling.cols], &mut y);
+        let wide = |i: usize| -> u128 { y[i].into() };
+        let words = (0..rw).map(|i| (wide(i + 1) as u64) ^ ((wide(i) >> 64) as u64)).collect();
+        // Key-dependent.
+        y.fill(K::Acc::default());
+        std::hint::black_box(&y);
         // Cannot fail: r_w words.
         BitVec::from_words(words, self.rows).unwrap_or_default()
     }
 }
 
+/// How [`tmvp_padded`] covers a rows × cols word Toeplitz matrix (rows, cols ≥ 1): tiles of k × k words, k the smallest
+/// power of two (at least 8) covering the shorter side, the matrix zero-padded to rows_p × cols_p, whole tiles.
+#[derive(Debug, Clone, Copy)]
+struct Tiling {
+    rows: usize,
+    cols: usize,
+    k: usize,
+    rows_p: usize,
+    cols_p: usize,
+}
+
+impl Tiling {
+    fn new(rows: usize, cols: usize) -> Self {
+        let k = tile_size(rows.min(cols));
+        Tiling { rows, cols, k, rows_p: rows.div_ceil(k) * k, cols_p: cols.div_ceil(k) * k }
+    }
+
+    /// The padded problem's diagonals, T′_iv = d′\[i − v + cols_p − 1\] with d′\[e\] = d\[e − (cols_p − cols)\]
+    /// (zero below): rows_p + cols_p − 1 words, `d(e)` giving d\[e\] (zero past its end).
+    fn pad(&self, d: impl Fn(usize) -> u64) -> Vec<u64> {
+        let shift = self.cols_p - self.cols;
+        (0..self.rows_p + self.cols_p - 1).map(|e| e.checked_sub(shift).map_or(0, &d)).collect()
+    }
+}
+
 /// y = T·x for the rows × cols word Toeplitz matrix T_iv = d\[i − v + cols − 1\] (rows = `y.len()`,
-/// cols = `x.len()`, `d.len()` = rows + cols − 1; entries of d past its end count as zero).
-///
-/// The matrix is zero-padded to whole tiles of k words, k the smallest power of two (at least 8) covering the
-/// shorter side, and each k × k tile goes through the transposed Karatsuba recursion, told how many of its rows
-/// are wanted and how many of its columns are nonzero so that it skips the half products that only feed padding
-/// rows or only read padding columns (see [`square`]). (A tile of b·2^ℓ words with b not a power of two would save
-/// no word product: the recursion ends in blocks of b ≤ [`Kernel::BASE`] words, each of them as costly as one of
-/// the next power of two.)
+/// cols = `x.len()`, `d.len()` = rows + cols − 1; entries of d past its end count as zero): pads d and runs
+/// [`tmvp_padded`] (the tests' entry point; [`PackedToeplitz`] pads its diagonals once, when prepared).
+#[cfg(test)]
 pub(super) fn tmvp<K: Kernel>(d: &[u64], x: &[u64], y: &mut [u128]) {
     let (rows, cols) = (y.len(), x.len());
     y.fill(0);
     if rows == 0 || cols == 0 {
         return;
     }
-    let k = tile_size(rows.min(cols));
-    let (row_tiles, col_tiles) = (rows.div_ceil(k), cols.div_ceil(k));
-    let (rows_p, cols_p) = (row_tiles * k, col_tiles * k);
-    // Padded problem: T'_iv = d'[i − v + cols_p − 1] with d'[e] = d[e − (cols_p − cols)].
-    let mut d_p = vec![0u64; rows_p + cols_p - 1];
-    let shift = cols_p - cols;
-    let copy = d.len().min(d_p.len() - shift);
-    d_p[shift..shift + copy].copy_from_slice(&d[..copy]);
+    let tiling = Tiling::new(rows, cols);
+    let d_p = tiling.pad(|e| d.get(e).copied().unwrap_or(0));
+    let mut y_p = vec![K::Acc::default(); tiling.rows_p];
+    tmvp_padded::<K>(tiling, &d_p, x, &mut y_p);
+    for (out, &acc) in y.iter_mut().zip(&y_p) {
+        *out = acc.into();
+    }
+}
+
+/// y_p ^= T′·x for the padded diagonals `d_p` of [`Tiling::pad`] and x of `tiling.cols` words: the first
+/// `tiling.rows` entries of y_p (`tiling.rows_p` entries) are the product, the rest is padding.
+///
+/// Each k × k tile goes through the transposed Karatsuba recursion, told how many of its rows are wanted and how
+/// many of its columns are nonzero so that it skips the half products that only feed padding rows or only read
+/// padding columns (see [`square`]). (A tile of b·2^ℓ words with b not a power of two would save no word product:
+/// the recursion ends in blocks of b ≤ [`Kernel::BASE`] words, each of them as costly as one of the next power of
+/// two.)
+fn tmvp_padded<K: Kernel>(tiling: Tiling, d_p: &[u64], x: &[u64], y_p: &mut [K::Acc]) {
+    let Tiling { rows, cols, k, cols_p, .. } = tiling;
+    let col_tiles = cols_p / k;
     let mut x_p = vec![0u64; cols_p];
     x_p[..cols].copy_from_slice(x);
-    let mut y_p = vec![K::Acc::default(); rows_p];
     let mut scratch = vec![0u64; 3 * k];
     for (r, y_tile) in y_p.chunks_exact_mut(k).enumerate() {
         for (c, x_tile) in x_p.chunks_exact(k).enumerate() {
@@ -337,14 +370,10 @@ pub(super) fn tmvp<K: Kernel>(d: &[u64], x: &[u64], y: &mut [u128]) {
             square::<K>(&d_p[start..start + 2 * k - 1], x_tile, y_tile, shape, &mut scratch);
         }
     }
-    for (out, &acc) in y.iter_mut().zip(&y_p) {
-        *out = acc.into();
-    }
     // The buffers hold key-dependent data.
     x_p.fill(0);
-    y_p.fill(K::Acc::default());
     scratch.fill(0);
-    std::hint::black_box((&x_p, &y_p, &scratch));
+    std::hint::black_box((&x_p, &scratch));
 }
 
 /// The smallest power of two k ≥ max(s, 8).
