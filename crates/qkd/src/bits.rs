@@ -76,36 +76,34 @@ impl BitVec {
 
     /// Appends bits `start..start + len` of the packed words `src`; bits past the end of `src` read as zero.
     pub(crate) fn extend_from_words(&mut self, src: &[u64], start: usize, len: usize) {
-        let word_at = |q: usize| src.get(q).copied().unwrap_or(0);
-        let mut done = 0;
-        while done < len {
-            let take = (len - done).min(64);
-            let (q, r) = ((start + done) / 64, (start + done) % 64);
-            let mut w = word_at(q) >> r;
-            if r != 0 {
-                w |= word_at(q + 1) << (64 - r);
-            }
-            if take < 64 {
-                w &= (1u64 << take) - 1;
-            }
-            self.push_word(w, take);
-            done += take;
+        if len == 0 {
+            return;
         }
-    }
-
-    /// Appends the low `bits` ≤ 64 bits of `w` (its higher bits must be zero).
-    fn push_word(&mut self, w: u64, bits: usize) {
-        let off = self.len % 64;
-        match self.words.last_mut() {
-            Some(last) if off != 0 => {
-                *last |= w << off;
-                if off + bits > 64 {
+        let word_at = |q: usize| src.get(q).copied().unwrap_or(0);
+        let (q0, r) = (start / 64, (start % 64) as u32);
+        let (off, new_len) = ((self.len % 64) as u32, self.len + len);
+        let chunks = len.div_ceil(64);
+        self.words.reserve(new_len.div_ceil(64) - self.words.len());
+        // A word at a time with no per-word length bookkeeping (a Toeplitz seed's preparation is mostly this):
+        // chunk i is bits start + 64i … of `src`, shifted out of a 128-bit pair so that r = 0 needs no branch; the
+        // last chunk is masked to the remaining bits.
+        for i in 0..chunks {
+            let pair = u128::from(word_at(q0 + i)) | (u128::from(word_at(q0 + i + 1)) << 64);
+            let mut w = (pair >> r) as u64;
+            if i + 1 == chunks && !len.is_multiple_of(64) {
+                w &= (1u64 << (len % 64)) - 1;
+            }
+            match self.words.last_mut() {
+                Some(last) if off != 0 => {
+                    *last |= w << off;
                     self.words.push(w >> (64 - off));
                 }
+                _ => self.words.push(w),
             }
-            _ => self.words.push(w),
         }
-        self.len += bits;
+        // The last push may hold only zero bits past the new length.
+        self.words.truncate(new_len.div_ceil(64));
+        self.len = new_len;
     }
 
     /// Number of ones.
