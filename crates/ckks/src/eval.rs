@@ -543,13 +543,14 @@ impl Evaluator {
         gk: &GaloisKeys,
     ) -> Result<Ciphertext, Error> {
         let stages = sum_stages(width, radix, self.params.slots())?;
+        // Every key is checked (and the fingerprint, even for width 1) before any work.
+        let all: Vec<i64> =
+            stages.iter().flat_map(|&(stride, r)| (1..r).map(move |i| (i * stride) as i64)).collect();
+        self.rotation_keys(a, &all, gk)?;
         let mut acc = a.clone();
         for (stride, r) in stages {
             let steps: Vec<i64> = (0..r).map(|i| (i * stride) as i64).collect();
             acc = self.sum_rotations(&acc, &steps, gk)?;
-        }
-        if width == 1 {
-            self.check_fp(a.fingerprint)?;
         }
         Ok(acc)
     }
