@@ -7,6 +7,29 @@
 
 use crate::Error;
 
+/// Exact integer arithmetic in `f64`, shared by the AVX2 paths (`Modulus::sub_mul_assign`, the single-prime base
+/// conversion and the `fp-avx2` NTT).
+pub(crate) mod exact_f64 {
+    /// `1.5·2^52`: `fl(z + ROUND) − ROUND` is `z` rounded to the nearest integer for `|z| ≤ 2^51`.
+    pub(crate) const ROUND: f64 = 6_755_399_441_055_744.0;
+    /// `2^52`, and its bit pattern: `from_bits(x | TWO52_BITS) − 2^52 = x` for integers `0 ≤ x < 2^52`.
+    pub(crate) const TWO52: f64 = 4_503_599_627_370_496.0;
+    /// The bit pattern of [`TWO52`].
+    pub(crate) const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
+
+    /// `a < 2^52` as an exact `f64`.
+    #[inline(always)]
+    pub(crate) fn from_u52(a: u64) -> f64 {
+        f64::from_bits(a | TWO52_BITS) - TWO52
+    }
+
+    /// An integer `0 ≤ r < 2^52` held in an `f64`, as a word.
+    #[inline(always)]
+    pub(crate) fn to_u52(r: f64) -> u64 {
+        (r + TWO52).to_bits() - TWO52_BITS
+    }
+}
+
 /// An odd or even modulus `p` in `[2, 2^62)` with its Barrett constant.
 ///
 /// The `2^62` bound leaves two bits of headroom so sums of a few residues never overflow a word and sixteen
@@ -137,22 +160,18 @@ impl Modulus {
             }
             return;
         }
-        // 2^52 and its bit pattern convert integers in [0, 2^52) to and from f64 exactly; ROUND = 1.5·2^52
-        // rounds |z| ≤ 2^51 to an integer.
-        const TWO52: f64 = 4_503_599_627_370_496.0;
-        const BITS: u64 = 0x4330_0000_0000_0000;
-        const ROUND: f64 = 6_755_399_441_055_744.0;
+        use exact_f64::{ROUND, from_u52, to_u52};
         let (pf, wf) = (p as f64, w as f64);
         let wq = wf / pf;
         let body = move |acc: &mut [u64], b: &[u64]| {
             for (a, &b) in acc.iter_mut().zip(b) {
-                let x = (f64::from_bits(*a | BITS) - TWO52) - (f64::from_bits(b | BITS) - TWO52);
+                let x = from_u52(*a) - from_u52(b);
                 let h = x * wf;
                 let l = x.mul_add(wf, -h);
                 let k = x.mul_add(wq, ROUND) - ROUND;
                 let r = (-k).mul_add(pf, h) + l;
                 let r = if r < 0.0 { r + pf } else { r };
-                *a = (r + TWO52).to_bits() - BITS;
+                *a = to_u52(r);
             }
         };
         #[cfg(target_arch = "x86_64")]

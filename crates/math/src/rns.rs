@@ -416,20 +416,16 @@ fn lift_centered_one(input: &[u64], out: &mut [u64], q: Modulus, p: Modulus) {
         }
         return;
     }
-    // 2^52 and its bit pattern: from_bits(a | BITS) − 2^52 = a and (r + 2^52).to_bits() − BITS = r for
-    // integers 0 ≤ a, r < 2^52; ROUND = 1.5·2^52 rounds |z| ≤ 2^51 to an integer.
-    const TWO52: f64 = 4_503_599_627_370_496.0;
-    const BITS: u64 = 0x4330_0000_0000_0000;
-    const ROUND: f64 = 6_755_399_441_055_744.0;
+    use crate::modulus::exact_f64::{ROUND, from_u52, to_u52};
     let (qf, pf, pinv, halff) = (qv as f64, pv as f64, 1.0 / pv as f64, half as f64);
     let body = move |input: &[u64], out: &mut [u64]| {
         for (o, &a) in out.iter_mut().zip(input) {
-            let x = f64::from_bits(a | BITS) - TWO52;
+            let x = from_u52(a);
             let x = if x > halff { x - qf } else { x };
             let k = (x * pinv + ROUND) - ROUND;
             let r = x - k * pf;
             let r = if r < 0.0 { r + pf } else { r };
-            *o = (r + TWO52).to_bits() - BITS;
+            *o = to_u52(r);
         }
     };
     #[cfg(target_arch = "x86_64")]

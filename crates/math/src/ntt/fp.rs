@@ -48,14 +48,11 @@
 use pulp::x86::V3;
 use pulp::{cast, f64x2, f64x4, u64x4};
 
+use crate::modulus::exact_f64::{ROUND, TWO52, TWO52_BITS};
+
 /// Primes below this bound use the floating-point transform.
 pub(crate) const MODULUS_BOUND: u64 = 1 << 50;
 
-/// `1.5·2^52`: adding and subtracting it rounds a value `|z| ≤ 2^51` to the nearest integer.
-const ROUND: f64 = 6_755_399_441_055_744.0;
-/// `2^52` as `f64`, and its bit pattern: `from_bits(x | BITS) − 2^52 = x` for `x < 2^52`.
-const TWO52: f64 = 4_503_599_627_370_496.0;
-const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
 /// Elements per block for the stages run in the L1 cache (16 KiB of data).
 const BLOCK: usize = 1 << 11;
 /// Exclusive bound on `|x|` for the exactness arguments of the module documentation.
