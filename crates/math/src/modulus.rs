@@ -28,6 +28,21 @@ pub(crate) mod exact_f64 {
     pub(crate) fn to_u52(r: f64) -> u64 {
         (r + TWO52).to_bits() - TWO52_BITS
     }
+
+    /// Runs `body` compiled with AVX2 + FMA where the CPU has them (`pulp`'s safe runtime dispatch inlines the
+    /// `FnOnce` into a `#[target_feature]` frame, so its plain loops vectorise), and as is elsewhere.
+    #[inline(always)]
+    pub(crate) fn with_avx2_fma(body: impl FnOnce()) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(simd) = pulp::x86::V3::try_new() {
+            simd.vectorize(
+                #[inline(always)]
+                move || body(),
+            );
+            return;
+        }
+        body();
+    }
 }
 
 /// An odd or even modulus `p` in `[2, 2^62)` with its Barrett constant.
@@ -160,10 +175,10 @@ impl Modulus {
             }
             return;
         }
-        use exact_f64::{ROUND, from_u52, to_u52};
+        use exact_f64::{ROUND, from_u52, to_u52, with_avx2_fma};
         let (pf, wf) = (p as f64, w as f64);
         let wq = wf / pf;
-        let body = move |acc: &mut [u64], b: &[u64]| {
+        with_avx2_fma(move || {
             for (a, &b) in acc.iter_mut().zip(b) {
                 let x = from_u52(*a) - from_u52(b);
                 let h = x * wf;
@@ -173,17 +188,7 @@ impl Modulus {
                 let r = if r < 0.0 { r + pf } else { r };
                 *a = to_u52(r);
             }
-        };
-        #[cfg(target_arch = "x86_64")]
-        if let Some(simd) = pulp::x86::V3::try_new() {
-            // `FnOnce` with the buffers moved in, so the loop is compiled inside the AVX2 + FMA frame.
-            simd.vectorize(
-                #[inline(always)]
-                move || body(acc, b),
-            );
-            return;
-        }
-        body(acc, b);
+        });
     }
 
     /// `a^e mod p` by square-and-multiply.

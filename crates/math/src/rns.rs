@@ -416,9 +416,9 @@ fn lift_centered_one(input: &[u64], out: &mut [u64], q: Modulus, p: Modulus) {
         }
         return;
     }
-    use crate::modulus::exact_f64::{ROUND, from_u52, to_u52};
+    use crate::modulus::exact_f64::{ROUND, from_u52, to_u52, with_avx2_fma};
     let (qf, pf, pinv, halff) = (qv as f64, pv as f64, 1.0 / pv as f64, half as f64);
-    let body = move |input: &[u64], out: &mut [u64]| {
+    with_avx2_fma(move || {
         for (o, &a) in out.iter_mut().zip(input) {
             let x = from_u52(a);
             let x = if x > halff { x - qf } else { x };
@@ -427,17 +427,7 @@ fn lift_centered_one(input: &[u64], out: &mut [u64], q: Modulus, p: Modulus) {
             let r = if r < 0.0 { r + pf } else { r };
             *o = to_u52(r);
         }
-    };
-    #[cfg(target_arch = "x86_64")]
-    if let Some(simd) = pulp::x86::V3::try_new() {
-        // `FnOnce` with the buffers moved in, so the loop is compiled inside the AVX2-enabled frame.
-        simd.vectorize(
-            #[inline(always)]
-            move || body(input, out),
-        );
-        return;
-    }
-    body(input, out);
+    });
 }
 
 #[cfg(test)]
