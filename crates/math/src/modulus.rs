@@ -32,6 +32,11 @@ pub(crate) mod exact_f64 {
     /// Runs `body` compiled with AVX2 + FMA where the CPU has them (`pulp`'s safe runtime dispatch inlines the
     /// `FnOnce` into a `#[target_feature]` frame, so its plain loops vectorise), and as is elsewhere.
     #[inline(always)]
+    #[allow(
+        clippy::redundant_closure,
+        reason = "the `#[inline(always)]` wrapper keeps `body` inlined into the AVX2 frame; passing `body` itself \
+                  leaves inlining to LLVM"
+    )]
     pub(crate) fn with_avx2_fma(body: impl FnOnce()) {
         #[cfg(target_arch = "x86_64")]
         if let Some(simd) = pulp::x86::V3::try_new() {
