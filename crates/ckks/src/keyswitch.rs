@@ -74,7 +74,7 @@ pub(crate) fn key_switch_ext(
     let ld = &params.levels[level];
     let n = params.degree();
     let ext_len = ld.ext.len();
-    let mut acc = Accumulator::new(params, level);
+    let mut acc = zero_sums(params, level);
     with_scratch(|sc| {
         let (up_scratch, d, gathered) = sc.split();
         let mut up = ModUp::new(params, level, c, up_scratch);
@@ -84,27 +84,14 @@ pub(crate) fn key_switch_ext(
             accumulate_digit(params, level, d, digit_key, None, &mut acc, gathered);
         }
     });
-    acc.finish()
+    acc
 }
 
-/// The two sums `Σ d·key_b`, `Σ d·key_a` of the key-switching inner product over `Q_ℓ ∪ P` (NTT domain),
-/// reduced after every product by the NTT plan's `mul_accumulate` (a lazy 128-bit scalar sum measured 2–6 %
-/// slower per key switch than the vectorised reduced one on this AVX2 machine).
-pub(crate) struct Accumulator {
-    sums: [Vec<u64>; 2],
-}
-
-impl Accumulator {
-    /// Zero sums over `Q_ℓ ∪ P`.
-    pub(crate) fn new(params: &Parameters, level: usize) -> Self {
-        let len = params.levels[level].ext.len() * params.degree();
-        Self { sums: [vec![0u64; len], vec![0u64; len]] }
-    }
-
-    /// The sums (NTT over `Q_ℓ ∪ P`, data limbs first).
-    pub(crate) fn finish(self) -> [Vec<u64>; 2] {
-        self.sums
-    }
+/// Zero sums `Σ d·key_b`, `Σ d·key_a` for the key-switching inner product over `Q_ℓ ∪ P` (NTT, data limbs
+/// first).
+fn zero_sums(params: &Parameters, level: usize) -> [Vec<u64>; 2] {
+    let len = params.levels[level].ext.len() * params.degree();
+    [vec![0u64; len], vec![0u64; len]]
 }
 
 /// The scratch buffers [`ModUp`] borrows.
@@ -189,19 +176,22 @@ impl<'a> ModUp<'a> {
 /// decomposition and its base extension act on each coefficient alone and commute with negation, and `σ` maps
 /// coefficients to coefficients up to sign. This is what lets several rotations of one ciphertext share one
 /// ModUp (Halevi–Shoup, *Faster homomorphic linear transformations in HElib*, CRYPTO 2018, §5, "hoisting").
+///
+/// Each product is reduced by the NTT plan's vectorised `mul_accumulate`; a lazily reduced 128-bit scalar sum
+/// measured 2–6 % slower per key switch on this AVX2 machine.
 fn accumulate_digit(
     params: &Parameters,
     level: usize,
     d: &[u64],
     (kb, ka): &(Poly<Ntt>, Poly<Ntt>),
     perms: Option<&[Vec<u32>]>,
-    acc: &mut Accumulator,
+    acc: &mut [Vec<u64>; 2],
     gathered: &mut Vec<u64>,
 ) {
     let ld = &params.levels[level];
     let n = params.degree();
     let tmp = sized(gathered, n);
-    let [s0, s1] = &mut acc.sums;
+    let [s0, s1] = acc;
     for t in 0..ld.ext.len() {
         let plan = ld.ext.plan(t);
         let full_t = ld.ext_index[t];
@@ -244,8 +234,8 @@ impl Hoisted {
     }
 
     /// A zero accumulator over `Q_ℓ ∪ P` for [`Hoisted::accumulate`].
-    pub(crate) fn zero_accumulator(&self, params: &Parameters) -> Accumulator {
-        Accumulator::new(params, self.level)
+    pub(crate) fn zero_accumulator(&self, params: &Parameters) -> [Vec<u64>; 2] {
+        zero_sums(params, self.level)
     }
 
     /// `acc += P·KeySwitch(σ(c))` over `Q_ℓ ∪ P` (before ModDown), `σ` given by its slot permutations.
@@ -254,7 +244,7 @@ impl Hoisted {
         params: &Parameters,
         key: &KeySwitchKey,
         perms: &[Vec<u32>],
-        acc: &mut Accumulator,
+        acc: &mut [Vec<u64>; 2],
     ) {
         let limb_len = params.levels[self.level].ext.len() * params.degree();
         with_scratch(|sc| {

@@ -219,7 +219,7 @@ mod tests {
     use crate::prime::ntt_primes;
     use proptest::prelude::*;
 
-    fn random_poly(seed: u64, n: usize, p: u64) -> Vec<u64> {
+    pub(super) fn random_poly(seed: u64, n: usize, p: u64) -> Vec<u64> {
         let mut s = seed | 1;
         (0..n)
             .map(|_| {

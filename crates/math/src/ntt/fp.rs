@@ -641,20 +641,17 @@ mod tests {
         (plan, x[0])
     }
 
+    /// Random residues with `p − 1` and `0` planted every 7 elements.
     fn inputs(seed: u64, n: usize, p: u64) -> Vec<u64> {
-        let mut s = seed | 1;
-        (0..n)
-            .map(|i| match i % 7 {
-                0 => p - 1,
-                3 => 0,
-                _ => {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    s % p
-                }
-            })
-            .collect()
+        let mut v = super::super::tests::random_poly(seed, n, p);
+        for (i, x) in v.iter_mut().enumerate() {
+            match i % 7 {
+                0 => *x = p - 1,
+                3 => *x = 0,
+                _ => {}
+            }
+        }
+        v
     }
 
     #[test]
